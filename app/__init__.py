@@ -1,0 +1,114 @@
+"""Budget Commun: participatory budgeting for cities and schools."""
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import Config, ensure_instance_defaults, load_environment
+
+
+def create_app(config: type[Config] | None = None, **overrides) -> Flask:
+    """Build the application. ``config`` is a class such as ``TestConfig``; ``overrides`` win over everything."""
+    app = Flask(__name__, instance_relative_config=True)
+    _load_config(app, config, overrides)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    return app
+
+
+def _load_config(app: Flask, config, overrides: dict) -> None:
+    app.config.from_object(Config)
+    load_environment(app)
+    if config is not None:
+        app.config.from_object(config)
+    app.config.update(overrides)
+    ensure_instance_defaults(app)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    app.logger.setLevel(logging.INFO)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite: enforce foreign keys and let SQLAlchemy, not the driver, decide where transactions begin."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.core.i18n import select_locale
+    from app.core.security import init_security
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="../translations")
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    init_security(app)
+    _import_models()
+
+
+def _import_models() -> None:
+    """Every model module, so that Alembic and ``create_all`` see every table."""
+    import app.accounts.models  # noqa: F401
+    import app.core.models  # noqa: F401
+    import app.cycles.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
+    from app.core.errors import register_error_handlers
+    from app.core.views import bp as core_bp
+
+    for blueprint in (core_bp, accounts_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+
+    from app.accounts.permissions import can as can_account
+    from app.accounts.services import role_label
+    from app.core.i18n import LANGUAGE_NAMES, euros, number
+
+    app.jinja_env.filters.update(euros=euros, number=number, datetime=format_datetime, date=format_date)
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def globals_for_templates():
+        return {
+            "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "language_names": LANGUAGE_NAMES,
+            "can_account": can_account,
+            "role_label": role_label,
+        }
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import pb, translate
+
+    app.cli.add_command(pb)
+    app.cli.add_command(translate)
