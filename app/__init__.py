@@ -58,8 +58,8 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    limiter.init_app(app)  # before CSRF, so that a flood is refused before anything else is checked
     csrf.init_app(app)
-    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="../translations")
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

@@ -178,7 +178,7 @@ def change_password():
             getattr(form, error.field).errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # keep this session: its id includes the new session token
+            login_user(current_user._get_current_object())  # keep this session: its id has the new token
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form), 422 if form.errors else 200

@@ -13,6 +13,7 @@ def record(actor, action: str, target=None, channel: str = "web", **details) -> 
     elif isinstance(target, tuple):
         target_type, target_id = target
     else:
+        target = getattr(target, "_get_current_object", lambda: target)()  # current_user is a proxy
         target_type, target_id = type(target).__tablename__, getattr(target, "id", "")
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),

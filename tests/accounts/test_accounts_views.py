@@ -163,7 +163,7 @@ def test_login_redirects_to_a_local_next_path(client, db):
 def test_login_is_rate_limited_with_a_translated_page(client, db):
     for _attempt in range(10):
         _login(client, "x@example.org", "wrong password")
-    response = client.post("/account/login", data={"email": "x@example.org", "password": "wrong"})
+    response = _login(client, "x@example.org", "wrong password")
     assert response.status_code == 429
     assert "Trop de tentatives" in response.get_data(as_text=True)
 

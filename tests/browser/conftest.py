@@ -119,3 +119,14 @@ def fill(driver, values: dict[str, str]) -> None:
         else:
             element.clear()
             element.send_keys(value)
+
+
+def click_and_wait(driver, element) -> None:
+    """Click something that loads a new page, and wait until the new page has replaced the old one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")

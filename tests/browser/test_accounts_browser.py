@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.core.models import OutboxMessage
 from app.demo import load_demo
 from app.extensions import db
-from tests.browser.conftest import assert_accessible, fill, screenshot
+from tests.browser.conftest import assert_accessible, click_and_wait, fill, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -39,28 +39,28 @@ def test_register_confirm_login_switch_language_logout(browser, live, app):
     with app.app_context():
         load_demo()
     browser.get(live + "/")
-    browser.find_element(By.LINK_TEXT, "Créer un compte").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Créer un compte"))
     fill(browser, {"email": "nouvelle@example.org", "display_name": "Nadia", "password": "un mot de passe long",
                    "password_again": "un mot de passe long"})
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
-    assert "Vérifiez vos e-mails" in browser.find_element(By.TAG_NAME, "h1").text
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
+    assert "Vérifiez votre boîte de réception" in browser.find_element(By.TAG_NAME, "h1").text
 
     link = re.search(r"https?://\S+/account/confirm/\S+", latest_mail_to(app, "nouvelle@example.org")).group(0)
     browser.get(link)
     assert "confirmée" in browser.find_element(By.CLASS_NAME, "flashes").text
 
     fill(browser, {"email": "nouvelle@example.org", "password": "un mot de passe long"})
-    browser.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
     assert "Nadia" in browser.find_element(By.CLASS_NAME, "flashes").text
-    browser.find_element(By.LINK_TEXT, "Mon compte").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Mon compte"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Mon compte"
     assert_accessible(browser)
 
-    browser.find_element(By.CSS_SELECTOR, "button[value=en]").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=en]"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert browser.find_element(By.TAG_NAME, "h1").text == "My account"
 
-    browser.find_element(By.XPATH, "//button[normalize-space()='Sign out']").click()
+    click_and_wait(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Sign out']"))
     assert browser.find_element(By.LINK_TEXT, "Sign in")
     # The language chosen while signed in stays for the signed-out visitor.
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
@@ -71,7 +71,7 @@ def test_wrong_password_is_announced_and_keyboard_can_reach_the_form(browser, li
         load_demo()
     browser.get(live + "/account/login")
     fill(browser, {"email": "habitante@demo.budget-commun.fr", "password": "pas le bon"})
-    browser.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
     summary = browser.find_element(By.CLASS_NAME, "error-summary")
     assert "incorrect" in summary.text
     assert_accessible(browser)
