@@ -74,6 +74,8 @@ def _import_models() -> None:
     import app.accounts.models  # noqa: F401
     import app.core.models  # noqa: F401
     import app.cycles.models  # noqa: F401
+    import app.proposals.models  # noqa: F401
+    import app.tracking.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -81,8 +83,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.core.errors import register_error_handlers
     from app.core.views import bp as core_bp
+    from app.cycles.views import bp as cycles_bp
+    from app.proposals.views import bp as proposals_bp
+    from app.review.views import bp as review_bp
+    from app.tracking.views import bp as tracking_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

@@ -28,7 +28,11 @@ def database_url(tmp_path_factory) -> str:
 
 def reset_schema(app) -> None:
     """Drop whatever a previous run left, then build the schema from the migrations."""
+    from app.proposals.search_ddl import drop_search
+
     with app.app_context():
+        with _db.engine.begin() as connection:
+            drop_search(connection)
         _db.drop_all()
         _db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
         _db.session.commit()

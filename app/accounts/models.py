@@ -5,11 +5,11 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.db import Base
+from app.core.db import Base, str_enum
 
 
 class Role(enum.StrEnum):
@@ -28,11 +28,7 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
     locale: Mapped[str] = mapped_column(String(5), default="fr")
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="role", native_enum=False, create_constraint=True, length=20,
-             values_callable=lambda roles: [r.value for r in roles]),
-        default=Role.RESIDENT,
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.RESIDENT)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id", ondelete="SET NULL"))
     email_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

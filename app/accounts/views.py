@@ -19,7 +19,7 @@ from app.core.security import safe_next
 from app.cycles.models import District
 from app.extensions import db, limiter, login_manager
 
-bp = Blueprint("accounts", __name__, url_prefix="/account")
+bp = Blueprint("accounts", __name__, url_prefix="/account", template_folder="templates")
 
 
 def auth_limit() -> str:

@@ -16,7 +16,7 @@ from app.core.models import AuditEntry, OutboxMessage
 from app.core.permissions import require
 from app.extensions import db
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 PER_PAGE = 50
 
 

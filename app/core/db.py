@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -20,3 +20,9 @@ class Base(DeclarativeBase):
         type_annotation_map={datetime: DateTime(timezone=True)},
     )
 
+
+
+def str_enum(enum_class, name: str, length: int = 20) -> Enum:
+    """A Python StrEnum stored as VARCHAR with a CHECK constraint on its values (portable, no native enum)."""
+    return Enum(enum_class, name=name, native_enum=False, create_constraint=True, length=length,
+                values_callable=lambda members: [m.value for m in members], validate_strings=True)

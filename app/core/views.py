@@ -22,13 +22,9 @@ VENDOR_FILES = {
 
 @bp.route("/")
 def home():
-    return render_template("core/home.html", open_cycles=open_cycles_for_home())
+    from app.cycles.services import open_cycles
 
-
-def open_cycles_for_home():
-    """Cycles open now, filled in by the cycles module once it is registered."""
-    provider = current_app.extensions.get("budget.open_cycles")
-    return provider() if provider else []
+    return render_template("core/home.html", open_cycles=open_cycles())
 
 
 @bp.route("/about")

@@ -1,9 +1,13 @@
-"""Places and themes of the city's budget: districts and categories."""
+"""Budget cycles: places (districts), themes (categories), envelopes and dated phases."""
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+import enum
+from datetime import datetime
 
-from app.core.db import Base
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import utcnow
+from app.core.db import Base, str_enum
 from app.core.translated import Translated
 
 
@@ -29,3 +33,92 @@ class Category(Translated, Base):
     @property
     def name(self) -> str:
         return self.localized("name")
+
+
+class PhaseKind(enum.StrEnum):
+    """The phases of a cycle, in their order."""
+
+    SUBMISSION = "submission"
+    REVIEW = "review"
+    VOTING = "voting"
+    RESULTS = "results"
+    IMPLEMENTATION = "implementation"
+    CLOSED = "closed"
+
+    @property
+    def order(self) -> int:
+        return list(PhaseKind).index(self)
+
+
+class Cycle(Translated, Base):
+    __tablename__ = "cycle"
+    __table_args__ = (
+        CheckConstraint("total_budget_cents >= 0", name="budget_not_negative"),
+        CheckConstraint("citywide_envelope_cents IS NULL OR citywide_envelope_cents >= 0",
+                        name="citywide_not_negative"),
+        CheckConstraint("support_threshold >= 0", name="threshold_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title_fr: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    title_nl: Mapped[str] = mapped_column(String(200), default="")
+    description_fr: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    description_nl: Mapped[str] = mapped_column(Text, default="")
+    total_budget_cents: Mapped[int] = mapped_column(BigInteger)
+    citywide_envelope_cents: Mapped[int | None] = mapped_column(BigInteger)
+    support_threshold: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ballot_frozen_at: Mapped[datetime | None]
+
+    phases: Mapped[list["Phase"]] = relationship(
+        back_populates="cycle", cascade="all, delete-orphan", order_by="Phase.starts_at", lazy="selectin"
+    )
+    envelopes: Mapped[list["Envelope"]] = relationship(
+        back_populates="cycle", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def title(self) -> str:
+        return self.localized("title")
+
+    @property
+    def description(self) -> str:
+        return self.localized("description")
+
+
+class Envelope(Base):
+    """The part of a cycle's budget reserved for one district."""
+
+    __tablename__ = "envelope"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "district_id", name="uq_envelope_cycle_district"),
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="RESTRICT"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    has_voting: Mapped[bool] = mapped_column(default=True)
+
+    cycle: Mapped[Cycle] = relationship(back_populates="envelopes")
+    district: Mapped[District] = relationship(lazy="joined")
+
+
+class Phase(Base):
+    __tablename__ = "phase"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "kind", name="uq_phase_cycle_kind"),
+        CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    kind: Mapped[PhaseKind] = mapped_column(str_enum(PhaseKind, "phase_kind"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+
+    cycle: Mapped[Cycle] = relationship(back_populates="phases")

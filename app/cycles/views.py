@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("cycles", __name__, template_folder="templates")

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("proposals", __name__, url_prefix="/proposals", template_folder="templates")
