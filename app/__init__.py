@@ -99,8 +99,10 @@ def _register_template_helpers(app: Flask) -> None:
     from app.accounts.permissions import can as can_account
     from app.accounts.services import role_label
     from app.core.i18n import LANGUAGE_NAMES, euros, number
+    from app.core.rendering import plain_excerpt, safe_html
 
-    app.jinja_env.filters.update(euros=euros, number=number, datetime=format_datetime, date=format_date)
+    app.jinja_env.filters.update(euros=euros, number=number, datetime=format_datetime, date=format_date,
+                                 excerpt=plain_excerpt, user_html=safe_html)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

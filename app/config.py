@@ -44,6 +44,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     AUTH_RATE_LIMIT = "10 per minute;60 per hour"
 
+    BASE_URL = ""  # public address of the site, for links in emails sent outside a request
     TILE_URL = ""
     TILE_ATTRIBUTION = ""
     PROXY_COUNT = 0
@@ -77,6 +78,7 @@ ENV_VARIABLES = {
     "MAIL_SENDER": str,
     "RATELIMIT_STORAGE_URI": str,
     "AUTH_RATE_LIMIT": str,
+    "BASE_URL": str,
     "TILE_URL": str,
     "TILE_ATTRIBUTION": str,
     "DEFAULT_LOCALE": str,

@@ -1,8 +1,10 @@
 """Form helpers shared by every feature."""
 
+from decimal import Decimal, InvalidOperation
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import SelectField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -46,3 +48,38 @@ class ModelSelectField(SelectField):
     @property
     def row(self):
         return self._rows.get(self.data) if self.data else None
+
+
+class EurosField(StringField):
+    """An amount typed in euros ("1 500 000", "12,50", "12.50 €") stored as integer cents in ``data``."""
+
+    def __init__(self, label=None, validators=None, maximum_cents: int = 10**14, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.maximum_cents = maximum_cents
+        self.render_kw = {"inputmode": "decimal", **(self.render_kw or {})}
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        euros, cents = divmod(int(self.data), 100)
+        return f"{euros}" if not cents else f"{euros},{cents:02d}"
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
+        raw = valuelist[0].replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(" ", "").strip()
+        if raw.count(",") == 1 and "." not in raw:
+            raw = raw.replace(",", ".")
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ValueError(_l("Please give an amount in euros, for example 15 000."))
+        if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+            raise ValueError(_l("Please give a positive amount in euros, with at most two decimals."))
+        cents = int(value * 100)
+        if cents > self.maximum_cents:
+            raise ValueError(_l("This amount is too large."))
+        self.data = cents

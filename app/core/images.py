@@ -24,7 +24,7 @@ class StoredImage:
     width: Mapped[int]
     height: Mapped[int]
     alt: Mapped[str] = mapped_column(String(200), default="")
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # never loaded with listings
 
 
 def process_upload(stream, alt: str = "") -> dict:

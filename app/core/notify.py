@@ -5,11 +5,20 @@ Both are written in the caller's transaction (the outbox pattern): nothing is se
 
 from collections.abc import Callable
 
+from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 
 from app.core.mail import queue_mail
 from app.core.models import Notification
 from app.extensions import db
+
+
+def absolute_url(path: str) -> str:
+    """An address for emails: BASE_URL when configured, else the current request's host."""
+    if path.startswith(("http://", "https://")):
+        return path
+    base = current_app.config.get("BASE_URL") or (request.url_root if has_request_context() else "http://localhost/")
+    return base.rstrip("/") + path
 
 
 def notify(user, kind: str, message: Callable[[], str], link: str = "", email: bool = False,
@@ -21,5 +30,5 @@ def notify(user, kind: str, message: Callable[[], str], link: str = "", email: b
     notification = Notification(user_id=user.id, kind=kind, message=text, link=link)
     db.session.add(notification)
     if email and user.email:
-        queue_mail(user.email, title, f"{text}\n\n{link}" if link else text)
+        queue_mail(user.email, title, f"{text}\n\n{absolute_url(link)}" if link else text)
     return notification

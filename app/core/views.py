@@ -1,9 +1,13 @@
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select, update
 
+from app.core.clock import utcnow
 from app.core.i18n import remember_locale
+from app.core.models import Notification
 from app.core.security import safe_next
 from app.extensions import db
 
@@ -49,6 +53,41 @@ def vendor(name: str):
         abort(404)
     root = Path(current_app.root_path).parent / "node_modules"
     return send_from_directory(root, VENDOR_FILES[name], max_age=7 * 24 * 3600)
+
+
+@bp.app_context_processor
+def unread_count():
+    """How many unread notifications the signed-in user has (one small query per page)."""
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    count = db.session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+    )
+    return {"unread_notifications": count}
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    items = db.session.scalars(
+        select(Notification).where(Notification.user_id == current_user.id)
+        .order_by(Notification.id.desc()).limit(100)
+    ).all()
+    return render_template("core/notifications.html", items=items, form=FlaskForm())
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_notifications_read():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    db.session.execute(
+        update(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return redirect(url_for("core.notifications"))
 
 
 @bp.route("/healthz")

@@ -6,8 +6,9 @@ Text is reduced to accent-free, lower-case words with a light French/English plu
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import BigInteger, cast, func, select, text
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = {"le", "la", "les", "de", "des", "du", "un", "une", "et", "a", "au", "aux", "en", "the", "of", "and", "d", "l"}
@@ -52,3 +53,64 @@ def search_clause(proposal_table, query: str, dialect: str):
     return func.to_tsvector("simple", proposal_table.c.search_text).op("@@")(
         func.to_tsquery("simple", tsquery)
     )
+
+
+PER_PAGE = 20
+COUNT_CAP = 1000
+
+
+@dataclass
+class Listing:
+    items: list
+    page: int
+    has_next: bool
+    total: int  # capped at COUNT_CAP + 1: "more than 1,000"
+
+    @property
+    def total_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def listing(session, *, cycle_id=None, q="", district_id=None, category_id=None, status=None, sort="newest",
+            seed: int = 1, page: int = 1, statuses=None) -> Listing:
+    """One page of public proposals with bounded work: a capped count and a LIMIT/OFFSET page (3 queries at most)."""
+    from app.proposals.models import Proposal
+
+    table = Proposal.__table__
+    conditions = [Proposal.status.in_(statuses)] if statuses else []
+    if status:
+        conditions.append(Proposal.status == status)
+    if cycle_id:
+        conditions.append(Proposal.cycle_id == cycle_id)
+    if district_id == -1:
+        conditions.append(Proposal.district_id.is_(None))
+    elif district_id:
+        conditions.append(Proposal.district_id == district_id)
+    if category_id:
+        conditions.append(Proposal.category_id == category_id)
+    clause = search_clause(table, q, session.get_bind().dialect.name) if q else None
+    if clause is not None:
+        conditions.append(clause)
+
+    count_query = select(func.count()).select_from(
+        select(Proposal.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    )
+    total = session.scalar(count_query)
+
+    if sort == "supported":
+        order = (Proposal.supports_count.desc(), Proposal.id.desc())
+    elif sort == "random":
+        # A stable shuffle per visitor: (id * a + seed) mod a large prime, with the seed kept in the session.
+        shuffled = (cast(Proposal.id, BigInteger) * 2654435761 + seed) % 4294967291
+        order = (shuffled, Proposal.id)
+    else:
+        order = (Proposal.created_at.desc(), Proposal.id.desc())
+    page = max(1, min(page, COUNT_CAP))
+    rows = session.scalars(
+        select(Proposal).where(*conditions).order_by(*order).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+    ).unique().all()
+    return Listing(items=list(rows[:PER_PAGE]), page=page, has_next=len(rows) > PER_PAGE, total=total)

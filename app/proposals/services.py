@@ -4,7 +4,6 @@ Services take the acting user and ``now``-free arguments (time comes from ``app.
 leave the commit to the caller.
 """
 
-from flask import url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
@@ -52,7 +51,8 @@ def status_label(status) -> str:
 
 
 def proposal_url(proposal: Proposal) -> str:
-    return url_for("proposals.show", proposal_id=proposal.id, _external=True)
+    """The proposal's path on this site (notifications store paths; emails make them absolute)."""
+    return f"/proposals/{proposal.id}"
 
 
 def _refresh_derived(proposal: Proposal) -> None:
