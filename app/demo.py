@@ -3,13 +3,30 @@
 ``load_demo`` is idempotent: rows are looked up by a natural key and created only when missing.
 """
 
+import random
+import secrets
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.accounts.models import Role, User
 from app.accounts.services import hash_password
 from app.core.clock import utcnow
-from app.cycles.models import Category, District
+from app.core.rendering import render_markdown
+from app.cycles.models import Category, Cycle, District, Envelope, Phase, PhaseKind
+from app.demo_proposals import MERGES, NOT_FEASIBLE_REASONS, PAST_PROPOSALS, SUBMISSION_PROPOSALS, VOTING_PROPOSALS
 from app.extensions import db
+from app.proposals.models import (
+    BallotItem,
+    Coauthor,
+    Proposal,
+    ProposalStatus,
+    ReasonTemplate,
+    StatusChange,
+    Support,
+)
+from app.proposals.search import normalise
+from app.tracking.models import ProjectStatus, ProjectTracking, TrackingUpdate
 
 DISTRICTS = [
     ("bois-blancs", "Bois-Blancs"),
@@ -66,5 +83,172 @@ def load_demo() -> list[tuple[str, str, str]]:
             User, {"email": email}, password_hash=hash_password(password), display_name=name, role=role,
             locale="fr", district=districts.get(district), email_confirmed_at=utcnow(),
         )
+    db.session.flush()
+    load_cycles(districts)
     db.session.commit()
     return [(role.value, email, password) for role, email, password, _name, _district in ACCOUNTS]
+
+
+RESIDENTS = ["Aïcha B.", "Julien M.", "Fatou D.", "Thomas L.", "Inès K.", "Marc-Antoine V.", "Chloé R.", "Yanis H."]
+
+REASON_TEMPLATES = [
+    ("Ce projet relève du fonctionnement courant de la Ville et sera traité hors budget participatif.",
+     "This project is part of the city's ordinary running and will be handled outside the participatory budget."),
+    ("Le coût estimé dépasse l'enveloppe disponible.", "The estimated cost exceeds the available budget."),
+    ("Le lieu proposé n'appartient pas à la Ville.", "The proposed place does not belong to the city."),
+    ("Ce projet entraînerait des frais de fonctionnement que le budget participatif ne peut pas financer.",
+     "This project would bring running costs that the participatory budget cannot fund."),
+]
+
+
+def _phases(cycle: Cycle, starts: list[int]) -> None:
+    """Phases from day offsets relative to today: six starts; the closed phase has no end."""
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    kinds = list(PhaseKind)
+    for index, kind in enumerate(kinds):
+        ends = None if kind == PhaseKind.CLOSED else now + timedelta(days=starts[index + 1])
+        cycle.phases.append(Phase(kind=kind, starts_at=now + timedelta(days=starts[index]), ends_at=ends))
+
+
+def _cycle(slug, title_fr, title_en, description_fr, description_en, total, citywide, per_district, districts,
+           starts) -> Cycle | None:
+    """Create the cycle unless it exists (then None: its content was loaded before)."""
+    if db.session.scalar(select(Cycle).where(Cycle.slug == slug)) is not None:
+        return None
+    cycle = Cycle(slug=slug, title_fr=title_fr, title_en=title_en, description_fr=description_fr,
+                  description_en=description_en, total_budget_cents=total * 100,
+                  citywide_envelope_cents=citywide * 100, support_threshold=0)
+    for district in districts.values():
+        cycle.envelopes.append(Envelope(district=district, amount_cents=per_district * 100))
+    _phases(cycle, starts)
+    db.session.add(cycle)
+    db.session.flush()
+    return cycle
+
+
+def _proposal(cycle, author, districts, categories, title, district, category, lat, lng, address, body,
+              status, cost=None, created_days_ago=100) -> Proposal:
+    created = utcnow() - timedelta(days=created_days_ago)
+    proposal = Proposal(cycle=cycle, author=author, title=title, body=body, body_html=render_markdown(body),
+                        district=districts.get(district), category=categories[category], latitude=lat,
+                        longitude=lng, address=address, status=status, city_cost_cents=cost * 100 if cost else None,
+                        ballot_title=title if cost else "", created_at=created, submitted_at=created)
+    proposal.search_text = normalise(title, body, address, districts[district].name if district else "")
+    db.session.add(proposal)
+    db.session.flush()
+    db.session.add(StatusChange(proposal=proposal, from_status="draft", to_status=ProposalStatus.SUBMITTED,
+                                created_at=created))
+    return proposal
+
+
+def load_cycles(districts: dict) -> None:
+    categories = {c.slug: c for c in db.session.scalars(select(Category))}
+    residents = [
+        _get_or_create(User, {"email": f"habitant{i}@demo.budget-commun.fr"},
+                       password_hash=hash_password(secrets.token_urlsafe(24)), display_name=name,
+                       role=Role.RESIDENT, locale="fr", email_confirmed_at=utcnow())
+        for i, name in enumerate(RESIDENTS, start=1)
+    ]
+    official = db.session.scalar(select(User).where(User.role == Role.OFFICIAL).order_by(User.id))
+    if db.session.scalar(select(ReasonTemplate.id).limit(1)) is None:
+        db.session.add_all(ReasonTemplate(text_fr=fr, text_en=en) for fr, en in REASON_TEMPLATES)
+    rng = random.Random(2026)  # noqa: S311 (demo data, reproducible)
+    _voting_cycle(districts, categories, residents, official, rng)
+    _past_cycle(districts, categories, residents, official)
+    _submission_cycle(districts, categories, residents)
+
+
+def _voting_cycle(districts, categories, residents, official, rng) -> None:
+    cycle = _cycle(
+        "budget-participatif-2026", "Budget participatif 2026", "Participatory budget 2026",
+        "Deux millions d'euros pour des projets proposés par les Lillois : **votez** pour vos préférés !",
+        "Two million euros for projects proposed by Lille's residents: **vote** for your favourites!",
+        2_000_000, 800_000, 100_000, districts, [-160, -100, -12, 18, 45, 400],
+    )
+    if cycle is None:
+        return
+    by_title = {}
+    for index, (title, district, category, lat, lng, address, cost, status, body) in enumerate(VOTING_PROPOSALS):
+        proposal = _proposal(cycle, residents[index % len(residents)], districts, categories, title, district,
+                             category, lat, lng, address, body, ProposalStatus.UNDER_REVIEW,
+                             created_days_ago=150 - index)
+        by_title[title] = proposal
+        supporters = rng.sample(residents, rng.randint(0, len(residents)))
+        for supporter in supporters:
+            db.session.add(Support(proposal_id=proposal.id, user_id=supporter.id))
+        proposal.supports_count = len(supporters)
+        db.session.add(StatusChange(proposal=proposal, from_status="submitted", to_status=ProposalStatus.UNDER_REVIEW,
+                                    created_at=utcnow() - timedelta(days=95), actor_id=official.id))
+        final = ProposalStatus(status)
+        reason = NOT_FEASIBLE_REASONS.get(title, "")
+        proposal.status = final
+        proposal.public_reason = reason
+        if final == ProposalStatus.FEASIBLE:
+            proposal.city_cost_cents = cost * 100
+            proposal.ballot_title = title
+            proposal.ballot_summary = body[:200]
+        db.session.add(StatusChange(proposal=proposal, from_status="under_review", to_status=final, reason=reason,
+                                    created_at=utcnow() - timedelta(days=20), actor_id=official.id))
+    for merged_title, target_title in MERGES.items():
+        merged, target = by_title[merged_title], by_title[target_title]
+        merged.merged_into_id = target.id
+        db.session.add(Coauthor(proposal_id=target.id, user_id=merged.author_id))
+    db.session.flush()
+    for proposal in by_title.values():
+        if proposal.status == ProposalStatus.FEASIBLE:
+            db.session.add(BallotItem(cycle_id=cycle.id, proposal_id=proposal.id, district_id=proposal.district_id,
+                                      title=proposal.display_title, summary=proposal.ballot_summary,
+                                      cost_cents=proposal.city_cost_cents))
+    cycle.ballot_frozen_at = utcnow() - timedelta(days=12)
+
+
+def _past_cycle(districts, categories, residents, official) -> None:
+    cycle = _cycle(
+        "budget-participatif-2025", "Budget participatif 2025", "Participatory budget 2025",
+        "Les projets choisis en 2025 et leur réalisation.", "The projects chosen in 2025 and how they are going.",
+        1_500_000, 500_000, 80_000, districts, [-520, -460, -400, -370, -340, 200],
+    )
+    if cycle is None:
+        return
+    for index, row in enumerate(PAST_PROPOSALS):
+        title, district, category, lat, lng, address, cost, status, progress, spent, body = row
+        proposal = _proposal(cycle, residents[index], districts, categories, title, district, category, lat, lng,
+                             address, body, ProposalStatus(status), cost=cost, created_days_ago=510 - index)
+        proposal.supports_count = 0
+        for step in ("feasible", "selected" if status != "not_selected" else "not_selected"):
+            db.session.add(StatusChange(proposal=proposal, from_status="", to_status=ProposalStatus(step),
+                                        created_at=utcnow() - timedelta(days=380), actor_id=official.id))
+        if status in ("selected", "in_progress", "done"):
+            tracking = ProjectTracking(
+                proposal_id=proposal.id, progress=progress, planned_budget_cents=cost * 100, spent_cents=spent * 100,
+                status={"selected": ProjectStatus.PLANNED, "in_progress": ProjectStatus.IN_PROGRESS,
+                        "done": ProjectStatus.DONE}[status],
+            )
+            db.session.add(tracking)
+            db.session.flush()
+            if status != "selected":
+                db.session.add(TrackingUpdate(
+                    tracking_id=tracking.id, happened_on=(utcnow() - timedelta(days=200)).date(),
+                    title="Début des travaux", body="Les services de la Ville ont commencé le chantier.",
+                    body_html=render_markdown("Les services de la Ville ont commencé le chantier."),
+                    author_id=official.id))
+            if status == "done":
+                db.session.add(TrackingUpdate(
+                    tracking_id=tracking.id, happened_on=(utcnow() - timedelta(days=60)).date(),
+                    title="Projet terminé", body="Le projet est terminé et ouvert à tous. Merci aux habitants !",
+                    body_html=render_markdown("Le projet est terminé et ouvert à tous. Merci aux habitants !"),
+                    author_id=official.id))
+
+
+def _submission_cycle(districts, categories, residents) -> None:
+    cycle = _cycle(
+        "budget-participatif-2027", "Budget participatif 2027", "Participatory budget 2027",
+        "Vous avez une idée pour votre quartier ? **Proposez-la** jusqu'à la fin du dépôt des projets.",
+        "Have an idea for your neighbourhood? **Propose it** before submissions close.",
+        2_000_000, 800_000, 100_000, districts, [-10, 50, 110, 140, 170, 540],
+    )
+    if cycle is None:
+        return
+    for index, (title, district, category, lat, lng, address, body) in enumerate(SUBMISSION_PROPOSALS):
+        _proposal(cycle, residents[index], districts, categories, title, district, category, lat, lng, address,
+                  body, ProposalStatus.SUBMITTED, created_days_ago=8 - index)

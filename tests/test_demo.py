@@ -1,12 +1,17 @@
 from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
-from app.cycles.models import Category, District
+from app.cycles.models import Category, Cycle, District, PhaseKind
+from app.cycles.services import phase_of
 from app.demo import load_demo
+from app.proposals.models import BallotItem, Proposal, ProposalStatus
+from app.tracking.models import ProjectTracking, TrackingUpdate
+
+MODELS = (User, District, Category, Cycle, Proposal, BallotItem, ProjectTracking, TrackingUpdate)
 
 
 def counts(db):
-    return [db.session.scalar(select(func.count()).select_from(m)) for m in (User, District, Category)]
+    return [db.session.scalar(select(func.count()).select_from(m)) for m in MODELS]
 
 
 def test_demo_is_idempotent_and_has_one_account_per_role(db):
@@ -16,3 +21,21 @@ def test_demo_is_idempotent_and_has_one_account_per_role(db):
     assert counts(db) == first
     assert {role for role, _email, _password in accounts} == {r.value for r in Role}
     assert db.session.scalar(select(func.count()).select_from(District)) >= 10
+
+
+def test_demo_has_a_voting_a_past_and_an_open_cycle(db):
+    load_demo()
+    phases = {c.slug: phase_of(c) for c in db.session.scalars(select(Cycle))}
+    assert phases == {
+        "budget-participatif-2026": PhaseKind.VOTING,
+        "budget-participatif-2025": PhaseKind.IMPLEMENTATION,
+        "budget-participatif-2027": PhaseKind.SUBMISSION,
+    }
+    voting = db.session.scalar(select(Cycle).where(Cycle.slug == "budget-participatif-2026"))
+    statuses = db.session.scalars(select(Proposal.status).where(Proposal.cycle_id == voting.id)).all()
+    assert len(statuses) >= 40
+    assert statuses.count(ProposalStatus.MERGED) >= 2 and statuses.count(ProposalStatus.NOT_FEASIBLE) >= 2
+    feasible = statuses.count(ProposalStatus.FEASIBLE)
+    assert db.session.scalar(select(func.count()).select_from(BallotItem)) == feasible
+    assert voting.ballot_frozen_at is not None
+    assert db.session.scalar(select(func.count()).select_from(TrackingUpdate)) >= 3

@@ -37,7 +37,9 @@ class ProposalForm(FlaskForm):
         ),
         render_kw={"rows": 10},
     )
-    category = ModelSelectField(_l("Theme"), validators=[DataRequired(message=_l("Please choose a theme."))])
+    category = ModelSelectField(
+        _l("Theme"), validators=[DataRequired(message=_l("Please choose a theme."))], empty_label=_l("Choose a theme")
+    )
     district = ModelSelectField(
         _l("District"),
         empty_label=_l("The whole city"),

@@ -42,8 +42,8 @@ def setting(db):
     return cycle, district, category
 
 
-def form_data(client, cycle_, category_, district_=None, **overrides):
-    cycle, category, district = cycle_, category_, district_
+def form_data(client, _cycle, category_, district_=None, **overrides):
+    category, district = category_, district_
     data = {
         "csrf_token": csrf_token(client, "/"),
         "title": "Un abri à vélos couvert",
@@ -84,7 +84,8 @@ def test_resident_submits_a_proposal_with_an_image(client, db, login_as, setting
 def test_draft_is_private_then_submitted(client, db, login_as, setting):
     cycle, district, category = setting
     author = login_as()
-    response = client.post(f"/proposals/new?cycle={cycle.slug}", data=form_data(client, cycle, category, save_draft="1"))
+    data = form_data(client, cycle, category, save_draft="1")
+    response = client.post(f"/proposals/new?cycle={cycle.slug}", data=data)
     proposal = db.session.scalar(select(Proposal).where(Proposal.author_id == author.id))
     assert proposal.status == ProposalStatus.DRAFT
     assert client.get(response.location).status_code == 200
