@@ -33,6 +33,8 @@ class Proposal(Base):
     __tablename__ = "proposal"
     __table_args__ = (
         Index("ix_proposal_listing", "cycle_id", "status", "created_at"),
+        Index("ix_proposal_cycle_created", "cycle_id", "created_at"),
+        Index("ix_proposal_created", "created_at"),
         Index("ix_proposal_supports", "cycle_id", "supports_count"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"),

@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, cast, func, select, text
+from sqlalchemy.orm import defer, lazyload
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = {"le", "la", "les", "de", "des", "du", "un", "une", "et", "a", "au", "aux", "en", "the", "of", "and", "d", "l"}
@@ -110,7 +111,14 @@ def listing(session, *, cycle_id=None, q="", district_id=None, category_id=None,
     else:
         order = (Proposal.created_at.desc(), Proposal.id.desc())
     page = max(1, min(page, COUNT_CAP))
-    rows = session.scalars(
-        select(Proposal).where(*conditions).order_by(*order).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
-    ).unique().all()
-    return Listing(items=list(rows[:PER_PAGE]), page=page, has_next=len(rows) > PER_PAGE, total=total)
+    # Ids first, on the proposal table alone, so the database can walk an index in order and stop early;
+    # then the page's rows with what they show (category, district, author) in one query.
+    ids = session.scalars(
+        select(Proposal.id).where(*conditions).order_by(*order).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+    ).all()
+    shown = ids[:PER_PAGE]
+    page_query = select(Proposal).where(Proposal.id.in_(shown)).options(
+        lazyload(Proposal.cycle), defer(Proposal.body_html), defer(Proposal.search_text), defer(Proposal.staff_notes)
+    )
+    rows = {p.id: p for p in session.scalars(page_query).unique()} if shown else {}
+    return Listing(items=[rows[i] for i in shown], page=page, has_next=len(ids) > PER_PAGE, total=total)

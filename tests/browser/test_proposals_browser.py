@@ -90,3 +90,25 @@ def test_support_a_proposal(browser, live, app, city):
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Des arbres rue Pierre Legrand"))
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ".proposal-side form button"))
     assert "1" in browser.find_element(By.CLASS_NAME, "support-count").text
+
+
+def test_no_payload_runs_in_the_browser(browser, live, app, city):
+    from tests.xss_corpus import PAYLOADS
+
+    slug = city[0]
+    with app.app_context():
+        cycle = db.session.scalar(select(Proposal.cycle_id).limit(1))
+        author = db.session.scalar(select(User).where(User.email == "habitante@demo.budget-commun.fr"))
+        author.display_name = PAYLOADS[1][:80]
+        ids = [make_proposal(_cycle(cycle), author, title=payload[:150], body=f"Texte {payload}",
+                             address=payload[:200]).id for payload in PAYLOADS]
+        db.session.commit()
+    for path in [f"/proposals/?cycle={slug}", *[f"/proposals/{i}" for i in ids[:5]], "/proposals/map"]:
+        browser.get(live + path)
+        assert browser.execute_script("return window.__xss === undefined"), path
+
+
+def _cycle(cycle_id):
+    from app.cycles.models import Cycle
+
+    return db.session.get(Cycle, cycle_id)
