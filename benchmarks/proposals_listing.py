@@ -33,7 +33,11 @@ from app.extensions import db  # noqa: E402
 from app.proposals.models import Proposal, ProposalStatus, Support  # noqa: E402
 from app.proposals.search import normalise  # noqa: E402
 
-WORDS = ["vélo", "piste", "cyclable", "arbre", "jardin", "banc", "école", "parc", "éclairage", "fontaine", "terrain", "jeux", "bibliothèque", "trottoir", "place", "marché", "abri", "toilettes", "composteur", "fresque", "concert", "sport", "rue", "quartier", "enfants", "seniors"]
+WORDS = [
+    "vélo", "piste", "cyclable", "arbre", "jardin", "banc", "école", "parc", "éclairage", "fontaine",
+    "terrain", "jeux", "bibliothèque", "trottoir", "place", "marché", "abri", "toilettes", "composteur",
+    "fresque", "concert", "sport", "rue", "quartier", "enfants", "seniors",
+]
 
 
 # Everyday words, so that a search term matches a few percent of the proposals, as in a real city.

@@ -31,7 +31,7 @@ def city(app, live):
         return cycle.slug, wazemmes.id, fives.id
 
 
-def sign_in(browser, live, email="habitante@demo.budget-commun.fr", password="demo-habitante-2026"):
+def sign_in(browser, live, email="habitante@demo.budget-commun.fr", password="demo-habitante-2026"):  # noqa: S107
     browser.get(live + "/account/login")
     fill(browser, {"email": email, "password": password})
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
