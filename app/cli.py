@@ -32,12 +32,16 @@ def demo_command():
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between two rounds.")
 @with_appcontext
 def worker_command(once: bool, interval: float):
-    """Deliver the outbox (emails, notifications) with retries."""
+    """Deliver the outbox (emails, notifications) with retries, and freeze ballots whose voting has opened."""
     from app.core.mail import deliver_pending
     from app.extensions import db
+    from app.review.services import freeze_due_ballots
 
     while True:
         try:
+            for cycle in freeze_due_ballots():
+                click.echo(f"Ballot frozen for {cycle.slug}.")
+            db.session.commit()
             count = deliver_pending()
         except Exception:  # keep the worker alive; the error is logged and the round retried
             db.session.rollback()

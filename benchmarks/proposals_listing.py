@@ -11,6 +11,7 @@ Fills two SQLite databases (or PostgreSQL with --database-url, schema reset) thr
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -153,10 +154,15 @@ def run(label: str, proposals: int, supports: int, repeat: int, database_url: st
         db.session.commit()
         upgrade()
     started = time.perf_counter()
-    keys = fill(app, proposals, supports)
-    print(f"{label}: filled {proposals:,} proposals with ~{supports} supports each in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
-    return measure(app, keys, repeat)
+    try:
+        keys = fill(app, proposals, supports)
+        print(f"{label}: filled {proposals:,} proposals with ~{supports} supports each in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+        return measure(app, keys, repeat)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:

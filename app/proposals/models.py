@@ -32,9 +32,12 @@ PUBLIC_STATUSES = tuple(s for s in ProposalStatus if s not in (ProposalStatus.DR
 class Proposal(Base):
     __tablename__ = "proposal"
     __table_args__ = (
-        Index("ix_proposal_listing", "cycle_id", "status", "created_at"),
-        Index("ix_proposal_cycle_created", "cycle_id", "created_at"),
-        Index("ix_proposal_created", "created_at"),
+        # Listings show newest first by id (ids grow with time) and filter by cycle, district, category, status:
+        # each index ends with id so that a filtered page is read in order and stops after one page.
+        Index("ix_proposal_listing", "cycle_id", "status", "id"),
+        Index("ix_proposal_cycle_district", "cycle_id", "district_id", "id"),
+        Index("ix_proposal_cycle_category", "cycle_id", "category_id", "id"),
+        Index("ix_proposal_filters", "cycle_id", "district_id", "category_id", "status"),
         Index("ix_proposal_supports", "cycle_id", "supports_count"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"),

@@ -109,7 +109,7 @@ def listing(session, *, cycle_id=None, q="", district_id=None, category_id=None,
         shuffled = (cast(Proposal.id, BigInteger) * 2654435761 + seed) % 4294967291
         order = (shuffled, Proposal.id)
     else:
-        order = (Proposal.created_at.desc(), Proposal.id.desc())
+        order = (Proposal.id.desc(),)  # newest first: ids grow with time, and every listing index ends with id
     page = max(1, min(page, COUNT_CAP))
     # Ids first, on the proposal table alone, so the database can walk an index in order and stop early;
     # then the page's rows with what they show (category, district, author) in one query.
