@@ -420,7 +420,7 @@ def extend_phase(actor, cycle: Cycle, new_end: datetime, reason: str) -> Phase:
     if new_end is None:
         raise ServiceError(_l("Please give the new end."), field="ends_at")
     new_end = as_utc(new_end)
-    old_end = as_utc(current.ends_at)
+    old_end = as_utc(current.ends_at) if current.ends_at else now
     if new_end <= old_end:
         raise ServiceError(_l("The new end must be later than the planned end."), field="ends_at")
     kind = PhaseKind(current.kind)
@@ -560,6 +560,15 @@ def save_category(actor, values: dict, category: Category | None = None) -> Cate
     else:
         audit.record(actor, "category.updated", category, before=before, after=clean)
     return category
+
+
+def category_use_counts() -> dict[int, int]:
+    """For every category id: how many proposals use it."""
+    from app.proposals.models import Proposal
+
+    rows = db.session.execute(select(Proposal.category_id, func.count()).where(Proposal.category_id.is_not(None))
+                              .group_by(Proposal.category_id))
+    return dict(rows.all())
 
 
 def delete_category(actor, category: Category) -> None:

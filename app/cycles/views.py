@@ -265,7 +265,8 @@ def delete_district(district_id: int):
 @require(can, "category.manage")
 def admin_categories():
     categories = db.session.scalars(select(Category).order_by(Category.slug)).all()
-    return render_template("cycles/admin_categories.html", categories=categories, delete_form=DeleteForm())
+    return render_template("cycles/admin_categories.html", categories=categories, delete_form=DeleteForm(),
+                           uses=services.category_use_counts())
 
 
 def _save_category(category: Category | None):

@@ -1,6 +1,5 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import _, get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
@@ -11,9 +10,9 @@ from app.core.errors import ServiceError
 from app.core.forms import choices
 from app.core.permissions import require
 from app.core.rendering import safe_html
-from app.cycles.models import Category, Cycle, District, PhaseKind
+from app.cycles.models import Category, Cycle, District
 from app.cycles.phases import allows
-from app.cycles.services import phase_of
+from app.cycles.services import phase_label, phase_of
 from app.extensions import db
 from app.proposals.models import Proposal, ProposalStatus, ReasonTemplate
 from app.proposals.services import status_label
@@ -34,18 +33,6 @@ from app.review.permissions import can
 
 bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
 PER_PAGE = 25
-PHASE_LABELS = {
-    PhaseKind.SUBMISSION: _l("Submission of proposals"),
-    PhaseKind.REVIEW: _l("Review by the city"),
-    PhaseKind.VOTING: _l("Voting"),
-    PhaseKind.RESULTS: _l("Results"),
-    PhaseKind.IMPLEMENTATION: _l("Implementation"),
-    PhaseKind.CLOSED: _l("Closed"),
-}
-
-
-def phase_label(phase: PhaseKind | None) -> str:
-    return str(PHASE_LABELS[phase]) if phase is not None else _("between two phases")
 
 
 @bp.app_context_processor
@@ -215,7 +202,8 @@ def _render(proposal: Proposal, status: int = 200, posted: tuple[str, object] | 
         review_open=allows(phase, "review"), merge_open=allows(phase, "merge"),
         frozen=services.is_frozen(proposal.cycle), below_threshold=services.below_threshold(proposal),
         similar=services.similar_proposals(proposal) if can(current_user, "merge") else [],
-        errors={posted[0]: message} if posted and message else {}, status_label=status_label,
+        errors={posted[0]: message} if posted and message else {}, posted_key=posted[0] if posted else None,
+        status_label=status_label,
         phase_label=phase_label, safe_body=safe_html(proposal.body_html), decidable=services.DECIDABLE,
         merge_targets=services.MERGE_TARGETS,
     ), status
