@@ -1,10 +1,7 @@
 """Forms of the budget cycles feature: cycles (with envelopes and phases), early phase changes, districts, themes."""
 
-import re
 import unicodedata
-from decimal import Decimal
 
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, SubmitField, TextAreaField
@@ -12,6 +9,7 @@ from wtforms.fields import ColorField, DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from app.core.clock import as_utc, city_tz
+from app.core.forms import AmountRequired, EurosField
 from app.cycles.models import PhaseKind
 from app.cycles.services import (
     COLOUR_RE,
@@ -25,90 +23,7 @@ from app.cycles.services import (
     slug_problem,
 )
 
-MAX_EUROS = 1_000_000_000  # a billion euros: more than any city's participatory budget
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
-_AMOUNT = re.compile(r"^\d[\d.,]*$")
-
-
-class AmountError(ValueError):
-    pass
-
-
-def parse_euros(text: str) -> int | None:
-    """Euros as people type them ("1 500 000", "1500000,50", "1.500.000,50 €", "1,500,000.50") -> integer cents.
-
-    A separator followed by one or two digits at the end is the decimal separator; any other separator groups
-    thousands (groups of three digits). Raises ``AmountError`` with a translated message.
-    """
-    raw = _SPACES.sub("", text or "")
-    raw = re.sub(r"(€|eur|euros?)$", "", raw, flags=re.IGNORECASE)
-    if not raw:
-        return None
-    if raw.startswith("-"):
-        raise AmountError(_l("An amount cannot be negative."))
-    if not _AMOUNT.match(raw) or raw[-1] in ".,":
-        raise AmountError(_l("Please enter an amount in euros, for example 1 500 000 or 1500000,50."))
-    integer, decimals = raw, ""
-    last = max(raw.rfind(","), raw.rfind("."))
-    if last != -1 and len(raw) - last - 1 in (1, 2):
-        integer, decimals = raw[:last], raw[last + 1:]
-    separators = set(re.findall(r"[.,]", integer))
-    if separators:
-        groups = re.split(r"[.,]", integer)
-        decimal_separator = raw[last] if decimals else None
-        if (len(separators) > 1 or decimal_separator in separators or not 1 <= len(groups[0]) <= 3
-                or any(len(group) != 3 for group in groups[1:])):
-            raise AmountError(_l("Please enter an amount in euros, for example 1 500 000 or 1500000,50."))
-        integer = "".join(groups)
-    cents = int(integer) * 100 + int(decimals.ljust(2, "0") or 0)
-    if cents > MAX_EUROS * 100:
-        raise AmountError(_l("This amount is too large."))
-    return cents
-
-
-def format_euros_input(cents: int | None) -> str:
-    """Cents as the reader's locale writes euros, without the currency sign, so that the form reads it back."""
-    if cents is None:
-        return ""
-    pattern = "#,##0" if cents % 100 == 0 else "#,##0.00"
-    return format_decimal(Decimal(cents) / 100, format=pattern)
-
-
-class EurosField(StringField):
-    """An amount typed in euros, stored as integer cents in ``data`` (None when empty)."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if valuelist:
-            try:
-                self.data = parse_euros(valuelist[0])
-            except AmountError as error:
-                raise ValueError(error.args[0])
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return format_euros_input(self.data)
-
-
-class AmountRequired:
-    """Like DataRequired, for amounts where 0 is a value; quiet when the amount could not even be read."""
-
-    field_flags = {"required": True}
-
-    def __init__(self, message):
-        self.message = message
-
-    def __call__(self, form, field):
-        if field.process_errors:
-            raise StopValidation()
-        if field.data is None:
-            raise StopValidation(self.message)
 
 
 def _strip(value):

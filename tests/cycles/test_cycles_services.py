@@ -13,9 +13,9 @@ from app.accounts.models import Role
 from app.core import clock
 from app.core.clock import as_utc
 from app.core.errors import NotAllowed, ServiceError
+from app.core.forms import AmountError, parse_euros
 from app.core.models import AuditEntry
 from app.cycles import services
-from app.cycles.forms import AmountError, parse_euros
 from app.cycles.models import Category, Cycle, District, Envelope, PhaseKind
 from app.cycles.services import CycleValues, EnvelopeValue
 from tests.factories import make_category, make_cycle, make_district, make_proposal, make_user
@@ -82,7 +82,6 @@ def test_every_phase_has_a_translated_label(app):
         ("1500000.5", 150_000_050),
         ("1.500.000,50", 150_000_050),
         ("1,500,000.50", 150_000_050),
-        ("1,500", 150_000),
         ("0", 0),
         ("  ", None),
     ],
@@ -91,7 +90,7 @@ def test_amounts_are_read_as_people_type_them(app, text, cents):
     assert parse_euros(text) == cents
 
 
-@pytest.mark.parametrize("text", ["-5", "abc", "1,5,0", "12.34.5", "1 500 000,505", "1.500,000.00", "10,", "1e6",
+@pytest.mark.parametrize("text", ["-5", "abc", "1,500", "12.505", "1,5,0", "12.34.5", "1 500 000,505", "1.500,000.00", "10,", "1e6",
                                   "99999999999"])
 def test_amounts_that_make_no_sense_are_refused(app, text):
     with pytest.raises(AmountError):

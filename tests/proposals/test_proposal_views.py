@@ -112,8 +112,8 @@ def test_draft_is_private_then_submitted(client, db, login_as, setting):
         ({"district": "abc"}, "Please choose an option from the list."),
         ({"latitude": "91"}, "Not a valid latitude."),
         ({"longitude": ""}, "Give both latitude and longitude, or neither."),
-        ({"estimated_cost": "-5"}, "Please give a positive amount in euros"),
-        ({"estimated_cost": "beaucoup"}, "Please give an amount in euros"),
+        ({"estimated_cost": "-5"}, "An amount cannot be negative."),
+        ({"estimated_cost": "beaucoup"}, "Please enter an amount in euros"),
         ({"address": "a" * 201}, "Field cannot be longer than 200 characters."),
     ],
 )

@@ -163,9 +163,9 @@ def test_feasible_through_the_form(client, db, setting, official):
     ("fields", "message"),
     [
         ({"feasible-city_cost": ""}, "Please enter the city's cost estimate."),
-        ({"feasible-city_cost": "abc"}, "Please give an amount in euros"),
+        ({"feasible-city_cost": "abc"}, "Please enter an amount in euros"),
         ({"feasible-city_cost": "12.345"}, "at most two decimals"),
-        ({"feasible-city_cost": "-5"}, "Please give a positive amount"),
+        ({"feasible-city_cost": "-5"}, "An amount cannot be negative."),
         ({"feasible-city_cost": "0"}, "The cost must be more than 0"),
         ({"feasible-city_cost": "9" * 13}, "This amount is too large."),
         ({"feasible-city_cost": "2000000000"}, "This amount is too large."),

@@ -199,7 +199,7 @@ def test_official_updates_status_progress_and_budget(client, db, project):
     ({"progress": "-3"}, "between 0 and 100"),
     ({"progress": "beaucoup"}, None),
     ({"progress": ""}, "Please give the progress"),
-    ({"planned_budget": "-10"}, "positive amount"),
+    ({"planned_budget": "-10"}, "cannot be negative"),
     ({"planned_budget": "dix euros"}, "amount in euros"),
     ({"planned_budget": ""}, "Please give the planned budget"),
     ({"spent": "12,345"}, "at most two decimals"),
