@@ -90,8 +90,8 @@ def test_amounts_are_read_as_people_type_them(app, text, cents):
     assert parse_euros(text) == cents
 
 
-@pytest.mark.parametrize("text", ["-5", "abc", "1,500", "12.505", "1,5,0", "12.34.5", "1 500 000,505", "1.500,000.00", "10,", "1e6",
-                                  "99999999999"])
+@pytest.mark.parametrize("text", ["-5", "abc", "1,500", "12.505", "1,5,0", "12.34.5", "1 500 000,505",
+                                  "1.500,000.00", "10,", "1e6", "99999999999"])
 def test_amounts_that_make_no_sense_are_refused(app, text):
     with pytest.raises(AmountError):
         parse_euros(text)
