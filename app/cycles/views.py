@@ -25,7 +25,7 @@ RESIDENT_ACTIONS = [
     ("submit_proposal", _l("Propose a project for your district or for the whole city.")),
     ("edit_proposal", _l("Change or withdraw the proposals you have submitted.")),
     ("support", _l("Support the proposals you like.")),
-    ("comment", _l("Comment on the proposals and discuss them with other residents.")),
+    # "comment" joins this list with the deliberation module (issue 4): comments do not exist yet.
     ("vote", _l("Vote for the projects you want the city to carry out.")),
     ("track", _l("See the results and follow how the chosen projects are carried out.")),
 ]

@@ -550,10 +550,10 @@ EN_LABELS = {None: "Not started yet", PhaseKind.SUBMISSION: "Submission of ideas
     [
         (-5, None, "It opens on", "Propose a project for your district"),
         (10, PhaseKind.SUBMISSION, "Support the proposals you like.", "Vote for the projects"),
-        (40, PhaseKind.REVIEW, "Comment on the proposals", "Propose a project for your district"),
+        (40, PhaseKind.REVIEW, "checking each proposal", "Propose a project for your district"),
         (70, PhaseKind.VOTING, "Vote for the projects you want the city to carry out.", "Support the proposals"),
         (100, PhaseKind.RESULTS, "See the results", "Vote for the projects"),
-        (130, PhaseKind.IMPLEMENTATION, "See the results", "Comment on the proposals"),
+        (130, PhaseKind.IMPLEMENTATION, "See the results", "Support the proposals"),
         (400, PhaseKind.CLOSED, "This budget cycle is over.", "Vote for the projects"),
     ],
 )

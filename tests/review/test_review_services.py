@@ -225,7 +225,7 @@ def test_staff_notes_can_be_edited_in_any_phase(ctx, city):
 
 def test_assigned_reviewer_reviews_their_proposal_only(ctx, city):
     cycle, _district, official = city
-    moderator = make_user(Role.MODERATOR)
+    moderator = make_user(Role.MODERATOR, locale="en")
     mine, other = make_proposal(cycle), make_proposal(cycle)
     services.assign_reviewer(official, mine, moderator)
     assert mine.reviewer_id == moderator.id
