@@ -74,6 +74,7 @@ def _import_models() -> None:
     import app.accounts.models  # noqa: F401
     import app.core.models  # noqa: F401
     import app.cycles.models  # noqa: F401
+    import app.deliberation.models  # noqa: F401
     import app.proposals.models  # noqa: F401
     import app.tracking.models  # noqa: F401
 

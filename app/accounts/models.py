@@ -33,6 +33,8 @@ class User(UserMixin, Base):
     email_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Set while a moderator's suspension runs (see app.deliberation.models.Suspension): read-only account.
+    suspended_until: Mapped[datetime | None]
     # Changes when the password changes: every other session and remember-me cookie stops working.
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 

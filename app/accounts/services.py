@@ -7,7 +7,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -185,6 +185,18 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ServiceError(_l("Your current password is not correct."), field="current_password")
     _set_password(user, new_password)
     audit.record(user, "account.password_changed", user)
+
+
+def is_suspended(user) -> bool:
+    until = getattr(user, "suspended_until", None)
+    return until is not None and as_utc(until) > utcnow()
+
+
+def ensure_can_write(user) -> None:
+    """Refuse any writing (proposal, support, comment, report) from a suspended account: it can still read."""
+    if is_suspended(user):
+        raise NotAllowed(_l("Your account is suspended until %(date)s: you can read but not write.",
+                            date=format_datetime(as_utc(user.suspended_until), "short")))
 
 
 def update_profile(user: User, display_name: str, locale: str, district) -> None:

@@ -78,6 +78,10 @@ class Proposal(Base):
     public_reason: Mapped[str] = mapped_column(Text, default="")  # why not feasible, shown to all
     staff_notes: Mapped[str] = mapped_column(Text, default="")  # never shown outside staff pages
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="SET NULL"))
+    # Hidden by moderation: the page shows only the public reason; listings leave it out.
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str] = mapped_column(String(40), default="")
+    comments_count: Mapped[int] = mapped_column(default=0)
 
     cycle = relationship("Cycle", lazy="joined", innerjoin=True)
     author = relationship("User", foreign_keys=[author_id], lazy="joined")

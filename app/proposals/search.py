@@ -82,7 +82,9 @@ def listing(session, *, cycle_id=None, q="", district_id=None, category_id=None,
     from app.proposals.models import Proposal
 
     table = Proposal.__table__
-    conditions = [Proposal.status.in_(statuses)] if statuses else []
+    conditions = [Proposal.hidden_at.is_(None)]  # hidden by moderation: out of every listing
+    if statuses:
+        conditions.append(Proposal.status.in_(statuses))
     if status:
         conditions.append(Proposal.status == status)
     if cycle_id:

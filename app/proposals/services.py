@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.services import ensure_can_write
 from app.core import audit
 from app.core.clock import utcnow
 from app.core.errors import NotAllowed, ServiceError
@@ -73,6 +74,7 @@ def save_proposal(actor, cycle, values: dict, proposal: Proposal | None = None, 
 
     ``values`` keys: title, body, category, district, latitude, longitude, address, estimated_cost_cents.
     """
+    ensure_can_write(actor)
     _require_phase(cycle, "submit_proposal" if proposal is None else "edit_proposal",
                    _l("Proposals can only be submitted or changed while the submission phase is open."))
     if proposal is None:
@@ -176,6 +178,7 @@ def notify_followers(proposal: Proposal, kind: str, message, exclude_user_id: in
 
 def support(actor, proposal: Proposal) -> bool:
     """Support a proposal once; returns False if it was already supported."""
+    ensure_can_write(actor)
     if not actor.email_confirmed:
         raise NotAllowed(_l("Please confirm your email address before supporting proposals."))
     _require_phase(proposal, "support", _l("Supports are only open during the submission phase."))
