@@ -106,6 +106,7 @@ def screenshot(driver, name: str, width: int | None = None) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     driver.save_screenshot(str(path))
     driver.set_window_size(1280, 900)
+    driver.execute_script("return document.body.offsetHeight")  # let the layout settle before the next step
     return path
 
 
@@ -126,7 +127,13 @@ def click_and_wait(driver, element) -> None:
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import WebDriverException
+
     old = driver.find_element(By.TAG_NAME, "html")
-    element.click()
+    try:
+        element.click()
+    except WebDriverException:
+        # Chromium sometimes loses track of a node right after a window resize (screenshots): click it from JS.
+        driver.execute_script("arguments[0].click()", element)
     WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
