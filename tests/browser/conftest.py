@@ -124,10 +124,9 @@ def fill(driver, values: dict[str, str]) -> None:
 
 def click_and_wait(driver, element) -> None:
     """Click something that loads a new page, and wait until the new page has replaced the old one."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
-
-    from selenium.common.exceptions import WebDriverException
 
     old = driver.find_element(By.TAG_NAME, "html")
     try:
