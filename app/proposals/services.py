@@ -182,7 +182,7 @@ def support(actor, proposal: Proposal) -> bool:
     if not actor.email_confirmed:
         raise NotAllowed(_l("Please confirm your email address before supporting proposals."))
     _require_phase(proposal, "support", _l("Supports are only open during the submission phase."))
-    if proposal.status != ProposalStatus.SUBMITTED:
+    if proposal.status != ProposalStatus.SUBMITTED or proposal.hidden_at is not None:
         raise NotAllowed(_l("This proposal cannot be supported any more."))
     exists = db.session.scalar(select(Support.id).where(Support.proposal_id == proposal.id,
                                                          Support.user_id == actor.id))
@@ -220,6 +220,8 @@ def has_supported(user, proposal: Proposal) -> bool:
 
 
 def follow(actor, proposal: Proposal, by_email: bool = False) -> Follow:
+    if proposal.hidden_at is not None:
+        raise NotAllowed(_l("This proposal has been hidden by moderation."))
     existing = db.session.scalar(select(Follow).where(Follow.proposal_id == proposal.id, Follow.user_id == actor.id))
     if existing:
         existing.by_email = by_email

@@ -9,6 +9,7 @@ from app.core.errors import ServiceError
 from app.core.forms import choices
 from app.cycles.models import Category, Cycle, District
 from app.cycles.services import cycle_allows, phase_of
+from app.deliberation.moderation_permissions import can as can_moderate
 from app.extensions import db
 from app.proposals import services
 from app.proposals.forms import ActionForm, FollowForm, ListingForm, ProposalForm
@@ -96,7 +97,7 @@ def map_view():
         abort(400)
     query = (
         select(Proposal)
-        .where(Proposal.status.in_(PUBLIC_STATUSES), Proposal.latitude.is_not(None))
+        .where(Proposal.status.in_(PUBLIC_STATUSES), Proposal.latitude.is_not(None), Proposal.hidden_at.is_(None))
         .order_by(Proposal.id.desc())
         .limit(500)
     )
@@ -191,6 +192,8 @@ def edit(proposal_id: int):
 @bp.route("/<int:proposal_id>")
 def show(proposal_id: int):
     proposal = _load(proposal_id)
+    if proposal.hidden_at is not None and not can_moderate(current_user, "moderate"):
+        return render_template("moderation/hidden_proposal.html", proposal=proposal)
     phase = phase_of(proposal.cycle)
     return render_template(
         "proposals/show.html",
@@ -238,7 +241,12 @@ def follow(proposal_id: int):
     form = FollowForm()
     if not form.validate_on_submit():
         abort(400)
-    services.follow(current_user, proposal, by_email=form.by_email.data)
+    try:
+        services.follow(current_user, proposal, by_email=form.by_email.data)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
     db.session.commit()
     flash(_("You follow this proposal: you will be told when it moves forward."), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal.id))
@@ -274,7 +282,9 @@ def delete_image(proposal_id: int, image_id: int):
 @bp.route("/images/<token>")
 def image(token: str):
     row = db.session.scalar(select(ProposalImage).where(ProposalImage.token == token[:40]))
-    if row is None or not can(current_user, "view", row.proposal):
+    if row is None or not can(current_user, "view", row.proposal) or (
+        row.proposal.hidden_at is not None and not can(current_user, "see_staff")
+    ):
         abort(404)
     response = make_response(row.data)
     response.headers["Content-Type"] = row.content_type

@@ -337,3 +337,22 @@ def test_map_page_lists_located_proposals(client, db):
     html = client.get(f"/proposals/map?cycle={cycle.slug}").get_data(as_text=True)
     assert "Banc place Rihour" in html and "Sans lieu" not in html
     assert 'data-lat="50.6365"' in html
+
+
+def test_a_hidden_proposal_leaves_listings_map_images_supports_and_follows(client, db, login_as):
+    from app.core.clock import utcnow
+
+    cycle = make_cycle()
+    proposal = make_proposal(cycle, title="Cachée par la modération", latitude=50.63, longitude=3.06)
+    proposal.images.append(ProposalImage(position=0, token="tok-hidden", content_type="image/png", width=1, height=1,
+                                         data=png_bytes()))
+    proposal.hidden_at, proposal.hidden_reason = utcnow(), "insult"
+    db.session.commit()
+    assert "Cachée par la modération" not in client.get(f"/proposals/?cycle={cycle.slug}").get_data(as_text=True)
+    assert "Cachée par la modération" not in client.get(f"/proposals/map?cycle={cycle.slug}").get_data(as_text=True)
+    assert client.get("/proposals/images/tok-hidden").status_code == 404
+    login_as()
+    path = f"/proposals/{proposal.id}"
+    client.post(f"{path}/support", data={"csrf_token": csrf_token(client, "/")})
+    client.post(f"{path}/follow", data={"csrf_token": csrf_token(client, "/")})
+    assert count(db, Support) == 0 and count(db, Follow) == 0
