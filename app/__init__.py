@@ -36,19 +36,31 @@ def _load_config(app: Flask, config, overrides: dict) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """SQLite: enforce foreign keys and let SQLAlchemy, not the driver, decide where transactions begin."""
+    """SQLite: enforce foreign keys and let SQLAlchemy, not the driver, decide where transactions begin.
+
+    Several writers at once (voters casting ballots) must wait for each other, never fail with "database is
+    locked": a writer waits up to 10 s for the lock (busy timeout), and a file database uses the write-ahead log
+    (WAL), where readers never block the writer nor the writer the readers. WAL is a property of the database file
+    (it stays on once set); an in-memory database keeps its own journal, which is fine. A transaction that has read
+    before it writes can still be refused at once (SQLITE_BUSY_SNAPSHOT, no waiting) when another writer committed
+    in between: that is why casting a ballot begins its transaction with BEGIN IMMEDIATE (see ``_sqlite_begin``
+    and ``app.voting.services.begin_write``).
+    """
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
+    """BEGIN (deferred), or what the connection's ``sqlite_begin`` execution option asks for ("BEGIN IMMEDIATE":
+    take the write lock first, waiting for it, before reading anything)."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
 def _init_extensions(app: Flask) -> None:
@@ -77,6 +89,7 @@ def _import_models() -> None:
     import app.deliberation.models  # noqa: F401
     import app.proposals.models  # noqa: F401
     import app.tracking.models  # noqa: F401
+    import app.voting.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -85,11 +98,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.errors import register_error_handlers
     from app.core.views import bp as core_bp
     from app.cycles.views import bp as cycles_bp
+    from app.deliberation.moderation_views import bp as moderation_bp
+    from app.deliberation.views import bp as deliberation_bp
     from app.proposals.views import bp as proposals_bp
     from app.review.views import bp as review_bp
     from app.tracking.views import bp as tracking_bp
+    from app.voting.views import bp as voting_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp,
+                      moderation_bp, deliberation_bp, voting_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

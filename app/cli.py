@@ -62,7 +62,7 @@ def _pybabel(*args: str) -> None:
 @translate.command("extract")
 def extract_command():
     """Collect the strings to translate into messages.pot."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_ngettext:1,2", "--no-location", "--sort-output",
              "-o", "messages.pot", ".")
 
 

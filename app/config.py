@@ -43,6 +43,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     AUTH_RATE_LIMIT = "10 per minute;60 per hour"
+    COMMENT_RATE_LIMIT = "10 per minute;60 per hour"  # comments per account
+    COMMENT_ADDRESS_RATE_LIMIT = "30 per minute;300 per hour"  # per address: a library or a school shares one
 
     BASE_URL = ""  # public address of the site, for links in emails sent outside a request
     TILE_URL = ""

@@ -27,6 +27,7 @@ from app.proposals.models import (
 )
 from app.proposals.search import normalise
 from app.tracking.models import ProjectStatus, ProjectTracking, TrackingUpdate
+from app.voting.demo import load_voting_demo
 
 DISTRICTS = [
     ("bois-blancs", "Bois-Blancs"),
@@ -85,6 +86,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         )
     db.session.flush()
     load_cycles(districts)
+    load_voting_demo()
     db.session.commit()
     return [(role.value, email, password) for role, email, password, _name, _district in ACCOUNTS]
 
@@ -200,6 +202,37 @@ def _voting_cycle(districts, categories, residents, official, rng) -> None:
                                       title=proposal.display_title, summary=proposal.ballot_summary,
                                       cost_cents=proposal.city_cost_cents))
     cycle.ballot_frozen_at = utcnow() - timedelta(days=12)
+    _comments(by_title, residents, official)
+
+
+DEMO_COMMENTS = [
+    # proposal title, resident index (None: the city's answer), stance, text, reply to the previous comment?
+    ("Un abri à vélos couvert au marché de Wazemmes", 1, "for",
+     "Excellente idée : le dimanche on ne sait jamais où attacher son vélo.", False),
+    ("Un abri à vélos couvert au marché de Wazemmes", 4, "against",
+     "La place est déjà très encombrée les jours de marché, où le mettre exactement ?", False),
+    ("Un abri à vélos couvert au marché de Wazemmes", None, "neutral",
+     "Les services ont prévu l'abri côté rue Jules Guesde, hors de l'emprise du marché.", True),
+    ("Une piste cyclable protégée boulevard de la Liberté", 2, "for",
+     "Avec les enfants, c'est le trajet le plus dangereux de la semaine. Une vraie séparation avec les "
+     "voitures changerait tout.", False),
+    ("Une piste cyclable protégée boulevard de la Liberté", 6, "against",
+     "Le coût est énorme pour un seul boulevard : je préfère plusieurs petits projets.", False),
+    ("Des toilettes publiques accessibles à Moulins", 3, "for",
+     "Indispensable pour les personnes âgées du quartier.", False),
+    ("Un terrain de basket 3x3 aux Bois-Blancs", 5, "neutral",
+     "Qui entretiendra le revêtement ? Ce serait bien de le préciser.", False),
+]
+
+
+def _comments(by_title, residents, official) -> None:
+    from app.deliberation.services import post_comment
+
+    previous = None
+    for title, who, stance, text, is_reply in DEMO_COMMENTS:
+        author = official if who is None else residents[who]
+        previous = post_comment(author, by_title[title], text, stance, parent=previous if is_reply else None,
+                                official=who is None)
 
 
 def _past_cycle(districts, categories, residents, official) -> None:

@@ -10,7 +10,7 @@ class ServiceError(Exception):
     """A rule a service refused to break. ``message`` is a lazily translated string shown to the user."""
 
     def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
+        super().__init__(message)  # kept lazy: translated when shown, so services also work outside a request
         self.message = message
         self.field = field
 

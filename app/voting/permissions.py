@@ -1,0 +1,23 @@
+"""Who may do what with voting.
+
+Every signed-in account may vote (officials and agents live in the city too); whether they may vote *now* (phase,
+confirmed email, suspension, one vote per person) is the services' business. Only officials set the ballot rules.
+Anyone, anonymous visitors included, may check a receipt once the results are published: the code is the secret.
+"""
+
+from app.accounts.models import Role
+
+PUBLIC = frozenset({"receipt.check"})
+# action -> roles allowed (signed-in users only)
+RULES: dict[str, frozenset[Role]] = {
+    "vote": frozenset(Role),
+    "rules.manage": frozenset({Role.OFFICIAL}),
+}
+
+
+def can(user, action: str, obj=None) -> bool:
+    if action in PUBLIC:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.role in RULES[action]

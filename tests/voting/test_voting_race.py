@@ -1,0 +1,124 @@
+"""Races on a real, committed database (the SQLite file of the run, or PostgreSQL with DATABASE_URL).
+
+Each attempt runs in its own thread with its own app context, session and pooled connection, as concurrent
+requests do. A barrier releases them together. The rolled-back ``db`` fixture cannot be used here: its single
+connection would serialise everything.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import delete, func, select
+
+from app import create_app
+from app.accounts.models import User
+from app.config import TestConfig
+from app.core.errors import ServiceError
+from app.cycles.models import Cycle
+from app.extensions import db
+from app.voting import services
+from app.voting.models import Ballot, BallotChoice, BallotRules, Participation
+from tests.factories import make_user
+from tests.voting.conftest import ids, make_voting_city
+
+THREADS = 50
+ROUNDS = 6
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(delete(table))
+        db.session.commit()
+
+
+@pytest.fixture
+def race_app(app):
+    """A second app on the same database with a pool big enough for one connection per thread."""
+    other = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                       SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS + 5, "max_overflow": 0, "pool_timeout": 60})
+    _wipe(other)
+    yield other
+    _wipe(other)
+    with other.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def committed_city(race_app):
+    """A voting cycle (ballot frozen, no rules saved: the first ballot saves the defaults), committed."""
+    with race_app.test_request_context(headers={"Accept-Language": "en"}):
+        city = make_voting_city(rules=False)
+        choices = {None: ids(city.city_items[:3]), city.district.id: ids(city.district_items[:2])}
+        ids_ = {"cycle": city.cycle.id, "district": city.district.id}
+        db.session.commit()
+        return ids_, choices
+
+
+def attempt(app, barrier, user_id: int, cycle_id: int, choices: dict) -> tuple[str, str]:
+    """What a request does: load, end the read transaction, cast, commit (or roll back)."""
+    with app.app_context(), force_locale("en"):
+        user = db.session.get(User, user_id)
+        cycle = db.session.get(Cycle, cycle_id)
+        db.session.commit()
+        barrier.wait()
+        try:
+            code = services.cast(user, cycle, choices)
+            db.session.commit()
+            return "cast", code
+        except ServiceError as error:
+            db.session.rollback()
+            return "refused", str(error.message)
+        except Exception as error:  # any other error ("database is locked"...) is what the test looks for
+            db.session.rollback()
+            return "error", repr(error)
+        finally:
+            db.session.remove()
+
+
+def run_together(app, jobs) -> list[tuple[str, str]]:
+    barrier = threading.Barrier(len(jobs), timeout=60)
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(attempt, app, barrier, *job) for job in jobs]
+        return [future.result(timeout=120) for future in futures]
+
+
+def totals(app) -> tuple[int, int, int]:
+    with app.app_context():
+        return tuple(db.session.scalar(select(func.count()).select_from(model))
+                     for model in (Participation, Ballot, BallotChoice))
+
+
+def test_fifty_simultaneous_ballots_of_one_voter_make_one_vote_each_round(race_app, committed_city):
+    ids_, choices = committed_city
+    for round_number in range(1, ROUNDS + 1):
+        with race_app.app_context():
+            voter_id = make_user(district_id=ids_["district"]).id
+            db.session.commit()
+        results = run_together(race_app, [(voter_id, ids_["cycle"], choices)] * THREADS)
+        outcomes = [kind for kind, _text in results]
+        assert [r for r in results if r[0] == "error"] == []
+        assert outcomes.count("cast") == 1, results
+        assert {text for kind, text in results if kind == "refused"} == {"You have already voted in this budget."}
+        with race_app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Participation)
+                                     .where(Participation.voter_key == f"user:{voter_id}")) == 1
+        # Nothing half-written: one participation, two ballots (city, district) and five choices per round.
+        assert totals(race_app) == (round_number, 2 * round_number, 5 * round_number)
+    with race_app.app_context():
+        [rules] = db.session.scalars(select(BallotRules)).all()  # saved once, by the first ballot ever
+        assert rules.frozen_at is not None
+
+
+def test_many_voters_at_once_never_see_database_is_locked(race_app, committed_city):
+    """Different voters at the same moment: everyone's ballot goes through (SQLite waits, never fails)."""
+    ids_, choices = committed_city
+    with race_app.app_context():
+        voters = [make_user(district_id=ids_["district"]).id for _ in range(THREADS)]
+        db.session.commit()
+    results = run_together(race_app, [(voter, ids_["cycle"], choices) for voter in voters])
+    assert [r for r in results if r[0] != "cast"] == []
+    assert len({code for _kind, code in results}) == THREADS  # every receipt is different
+    assert totals(race_app) == (THREADS, 2 * THREADS, 5 * THREADS)
