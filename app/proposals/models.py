@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -29,15 +29,20 @@ class ProposalStatus(enum.StrEnum):
 PUBLIC_STATUSES = tuple(s for s in ProposalStatus if s not in (ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN))
 
 
+# Listing indexes cover only proposals not hidden by moderation (every listing filters on that), so that counts
+# and pages are read from the index alone.
+VISIBLE_ONLY = {"sqlite_where": text("hidden_at IS NULL"), "postgresql_where": text("hidden_at IS NULL")}
+
+
 class Proposal(Base):
     __tablename__ = "proposal"
     __table_args__ = (
         # Listings show newest first by id (ids grow with time) and filter by cycle, district, category, status:
         # each index ends with id so that a filtered page is read in order and stops after one page.
-        Index("ix_proposal_listing", "cycle_id", "status", "id"),
-        Index("ix_proposal_cycle_district", "cycle_id", "district_id", "id"),
-        Index("ix_proposal_cycle_category", "cycle_id", "category_id", "id"),
-        Index("ix_proposal_filters", "cycle_id", "district_id", "category_id", "status"),
+        Index("ix_proposal_listing", "cycle_id", "status", "id", **VISIBLE_ONLY),
+        Index("ix_proposal_cycle_district", "cycle_id", "district_id", "id", **VISIBLE_ONLY),
+        Index("ix_proposal_cycle_category", "cycle_id", "category_id", "id", **VISIBLE_ONLY),
+        Index("ix_proposal_filters", "cycle_id", "district_id", "category_id", "status", **VISIBLE_ONLY),
         Index("ix_proposal_supports", "cycle_id", "supports_count"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"),
