@@ -227,7 +227,7 @@ def test_hiding_a_comment_closes_its_reports_counts_and_audits(ctx):
     db = ctx
     moderator = make_user(Role.MODERATOR)
     proposal = make_proposal()
-    comment = make_comment(proposal)
+    comment = make_comment(proposal, author=make_user(locale="en"))
     other = make_comment(proposal)
     for reporter in (make_user(), make_user()):
         moderation.report(reporter, comment, "insult")
