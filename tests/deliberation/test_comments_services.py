@@ -375,7 +375,9 @@ def test_useful_marks_follow_the_comment_phase(ctx):
 
 
 def test_followers_and_the_answered_author_are_notified_once(ctx, proposal):
-    author, follower_email, follower_app, answered, replier = (make_user(email=f"n{i}@example.org", locale="en") for i in range(5))
+    author, follower_email, follower_app, answered, replier = (
+        make_user(email=f"n{i}@example.org", locale="en") for i in range(5)
+    )
     for user, by_email in ((follower_email, True), (follower_app, False), (author, False)):
         ctx.session.add(Follow(proposal_id=proposal.id, user_id=user.id, by_email=by_email))
     root = post(answered, proposal, "Je réponds à la question")
