@@ -5,7 +5,7 @@ set -euo pipefail
 port=$1; shift
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 pgdata=$(mktemp -d -t budget-pg.XXXXXX)
-as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_postgres() { if [[ $(id -u) == 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 cleanup() {
   as_postgres "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$pgdata"
