@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.core.forms import ModelSelectField, language_choices
+from app.core.forms import strip_text as _strip
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -22,9 +23,6 @@ def _password_field(label):
         render_kw={"autocomplete": "new-password"},
     )
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _email_field():

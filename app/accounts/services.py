@@ -63,8 +63,8 @@ def _new_token(user: User, purpose: TokenPurpose, hours: int) -> str:
     return raw
 
 
-def _take_token(raw: str, purpose: TokenPurpose) -> AccountToken:
-    """Return the token row if the token is valid, marking it used; raise otherwise."""
+def _usable_token(raw: str, purpose: TokenPurpose) -> AccountToken:
+    """The token row if the link can still be used; raise a translated error otherwise."""
     digest = hashlib.sha256(raw.encode()).hexdigest()
     token = db.session.scalar(
         select(AccountToken).where(AccountToken.token_hash == digest, AccountToken.purpose == purpose.value)
@@ -75,6 +75,12 @@ def _take_token(raw: str, purpose: TokenPurpose) -> AccountToken:
         raise ServiceError(_l("This link has already been used. Please ask for a new one."))
     if as_utc(token.expires_at) < utcnow():
         raise ServiceError(_l("This link has expired. Please ask for a new one."))
+    return token
+
+
+def _take_token(raw: str, purpose: TokenPurpose) -> AccountToken:
+    """Return the token row if the token is valid, marking it used; raise otherwise."""
+    token = _usable_token(raw, purpose)
     # Single use even under concurrency: only one UPDATE can flip used_at from NULL.
     flipped = db.session.execute(
         AccountToken.__table__.update()
@@ -146,16 +152,7 @@ def request_password_reset(email: str, link_for) -> None:
 
 def check_reset_token(raw: str) -> None:
     """Raise if a reset link cannot be used, without using it (to show the form only for valid links)."""
-    digest = hashlib.sha256(raw.encode()).hexdigest()
-    token = db.session.scalar(
-        select(AccountToken).where(AccountToken.token_hash == digest, AccountToken.purpose == TokenPurpose.RESET.value)
-    )
-    if token is None:
-        raise ServiceError(_l("This link is not valid. Please ask for a new one."))
-    if token.used_at is not None:
-        raise ServiceError(_l("This link has already been used. Please ask for a new one."))
-    if as_utc(token.expires_at) < utcnow():
-        raise ServiceError(_l("This link has expired. Please ask for a new one."))
+    _usable_token(raw, TokenPurpose.RESET)
 
 
 def reset_password(raw: str, new_password: str) -> User:

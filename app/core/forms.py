@@ -13,6 +13,11 @@ from wtforms.validators import StopValidation, ValidationError
 from app.core.i18n import LANGUAGE_NAMES
 
 
+def strip_text(value):
+    """WTForms filter: surrounding spaces never count (an email, a name, a title typed with a trailing space)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.core.clock import as_utc, city_tz
 from app.core.forms import AmountRequired, EurosField
+from app.core.forms import strip_text as _strip
 from app.cycles.models import PhaseKind
 from app.cycles.services import (
     COLOUR_RE,
@@ -25,9 +26,6 @@ from app.cycles.services import (
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _slug_filter(value):

@@ -6,6 +6,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.core.forms import choices
+from app.core.forms import strip_text as _strip
 from app.deliberation.models import ReportReason
 from app.deliberation.moderation import (
     MAX_DETAILS,
@@ -15,10 +16,6 @@ from app.deliberation.moderation import (
     MIN_SUSPENSION_DAYS,
     REASON_LABELS,
 )
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def reason_choices():

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from app.accounts.services import is_suspended
+from app.core.actions import run_and_flash
 from app.core.errors import NotAllowed, ServiceError, render_error
 from app.core.security import is_safe_path
 from app.deliberation import services
@@ -277,14 +278,7 @@ def _useful_action(comment_id: int, operation, message: str):
     comment, proposal = _load_comment(comment_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        operation(comment)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+    run_and_flash(lambda: operation(comment), message)
     return redirect(_back(proposal, comment))
 
 

@@ -5,13 +5,11 @@ from wtforms import BooleanField, DecimalField, SelectField, StringField, Submit
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.core.forms import EurosField, ModelSelectField, choices
+from app.core.forms import strip_text as _strip
 
 TITLE_MAX = 150
 BODY_MAX = 10_000
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class ProposalForm(FlaskForm):

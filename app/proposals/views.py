@@ -5,6 +5,7 @@ from flask_babel import _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.core.actions import run_and_flash
 from app.core.errors import ServiceError
 from app.core.forms import choices
 from app.cycles.models import Category, Cycle, District
@@ -211,14 +212,7 @@ def _action(proposal_id: int, operation, message: str):
     proposal = _load(proposal_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        operation(proposal)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+    run_and_flash(lambda: operation(proposal), message)
     return redirect(url_for("proposals.show", proposal_id=proposal.id))
 
 

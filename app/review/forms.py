@@ -8,11 +8,8 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.core.forms import EurosField, ModelSelectField, choices
+from app.core.forms import strip_text as _strip
 from app.review.services import MAX_COST_CENTS, NOTES_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def fill_rows(field: ModelSelectField, rows, label, empty_label=None) -> ModelSelectField:

@@ -5,6 +5,7 @@ from wtforms.fields import MultipleFileField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.core.forms import EurosField, choices
+from app.core.forms import strip_text as _strip
 from app.tracking.models import ProjectStatus
 from app.tracking.services import (
     ALT_MAX,
@@ -15,10 +16,6 @@ from app.tracking.services import (
     TITLE_MAX,
     PhotoUpload,
 )
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def status_choices():
