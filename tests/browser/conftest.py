@@ -132,7 +132,9 @@ def click_and_wait(driver, element) -> None:
     try:
         element.click()
     except WebDriverException:
-        # Chromium sometimes loses track of a node right after a window resize (screenshots): click it from JS.
-        driver.execute_script("arguments[0].click()", element)
+        # Chromium sometimes reports a lost node although the click went through (after a resize, under load):
+        # click again from JS only if the page has not started to change, so a form is never sent twice.
+        if not expected_conditions.staleness_of(old)(driver):
+            driver.execute_script("arguments[0].click()", element)
     WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
