@@ -235,14 +235,8 @@ def follow(proposal_id: int):
     form = FollowForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.follow(current_user, proposal, by_email=form.by_email.data)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    db.session.commit()
-    flash(_("You follow this proposal: you will be told when it moves forward."), "success")
+    run_and_flash(lambda: services.follow(current_user, proposal, by_email=form.by_email.data),
+                  _("You follow this proposal: you will be told when it moves forward."))
     return redirect(url_for("proposals.show", proposal_id=proposal.id))
 
 
