@@ -128,12 +128,27 @@ def fill(driver, values: dict[str, str]) -> None:
             element.send_keys(value)
 
 
+def _gone(element) -> bool:
+    """True once ``element``'s page has been replaced. Chromium reports that either as a stale element or as
+    "Node with given id does not belong to the document": both mean the same."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
+
+
 def click_and_wait(driver, element) -> None:
     """Click something that loads a new page, and wait until the new page has replaced the old one."""
     import time
 
     from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
@@ -148,10 +163,10 @@ def click_and_wait(driver, element) -> None:
             # Chromium sometimes reports a lost node (after a window resize, under load), sometimes although the
             # click went through: click again, from JS, only while the page has not started to change, so that a
             # form is never sent twice.
-            if expected_conditions.staleness_of(old)(driver):
+            if _gone(old):
                 break
             if attempt == 3:
                 raise
             time.sleep(0.3)
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 15).until(lambda _driver: _gone(old))
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
