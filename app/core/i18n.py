@@ -4,10 +4,22 @@ from decimal import Decimal
 
 from flask import current_app, has_request_context, request
 from flask_babel import format_currency, format_decimal
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 LOCALE_COOKIE = "locale"
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "nl": "Nederlands"}
+
+
+def _escaped_html(self) -> Markup:
+    """flask-babel's lazy strings call themselves safe HTML (``__html__`` returns the raw text), so a lazy message
+    carrying a user's value (``_l("“%(title)s” is closed.", title=...)``) would reach a page unescaped. Our messages
+    hold no markup: escape them like any other text."""
+    return escape(str(self))
+
+
+LazyString.__html__ = _escaped_html
 
 
 def select_locale() -> str:
