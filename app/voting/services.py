@@ -27,6 +27,7 @@ API for other channels (paper ballots, voting codes, the call center):
   ``district_id`` is the home district (the envelope they vote in besides the city-wide one); ``birth_year`` comes
   from the census, else from the account's declaration; ``account`` is the User, or None (paper, code).
 - ``voter_for_account(user)``: the Voter of a signed-in account (its census entry when it has bound one).
+- ``voter_for_census(entry)``: the Voter of a census entry met in person (paper), without an account.
 - ``voter_of(who)``: a Voter as is, or an account's Voter; the reading functions below accept either.
 - ``check_voter(actor, cycle, channel)``: may ``actor`` act on this channel now (phase by the server's clock; on
   the web a confirmed, writable account; paper and phone: city staff). Raises NotAllowed.
@@ -66,6 +67,7 @@ from app.cycles.phases import allows
 from app.cycles.services import phase_of
 from app.extensions import db
 from app.proposals.models import BallotItem
+from app.voting import census
 from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Participation, VoteChannel
 from app.voting.permissions import can
 
@@ -153,8 +155,19 @@ def voter_key(user) -> str:
 
 
 def voter_for_account(user) -> Voter:
-    """The Voter behind a signed-in account: the account itself (``user:<id>``) and its district."""
-    return Voter(key=voter_key(user), district_id=user.district_id, account=user)
+    """The Voter behind a signed-in account: its census entry once bound (key, district and year of birth from the
+    census), else the account itself (``user:<id>``), its district and the year of birth it declared."""
+    entry = census.entry_of_account(user)
+    if entry is not None:
+        return Voter(key=census.census_key(entry), district_id=entry.district_id, birth_year=entry.birth_year,
+                     account=user)
+    return Voter(key=voter_key(user), district_id=user.district_id, birth_year=census.declared_birth_year(user),
+                 account=user)
+
+
+def voter_for_census(entry) -> Voter:
+    """The Voter of a census entry met in person (paper ballots): no account acts for them."""
+    return Voter(key=census.census_key(entry), district_id=entry.district_id, birth_year=entry.birth_year)
 
 
 def voter_of(who) -> Voter | None:
@@ -383,9 +396,11 @@ def check_voter(actor, cycle: Cycle, channel=VoteChannel.WEB) -> None:
 
 
 def check_eligible(voter: Voter, cycle: Cycle) -> None:
-    """Raise NotAllowed when this person may not vote in ``cycle`` (census required, minimum age).
-
-    Nothing is required yet: the census and the minimum age come with the eligibility settings."""
+    """Raise NotAllowed when this person may not vote in ``cycle``: the cycle requires a census entry and the
+    voter has none (``census.CensusRequired``), their entry is inactive, the cycle has a minimum age and their year
+    of birth is unknown (``census.BirthYearNeeded``) or too recent. Voting codes (``code:``) pass the census
+    requirement: the code, handed out by the city, is the proof."""
+    census.check_eligible(voter, cycle)
 
 
 def ensure_ballot_frozen(cycle: Cycle) -> None:
@@ -533,7 +548,8 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
             if errors:
                 raise BallotInvalid(errors)
             db.session.add(Participation(cycle_id=cycle.id, voter_key=voter.key, channel=channel, day=today,
-                                         recorded_by_id=recorded_by.id if recorded_by is not None else None))
+                                         recorded_by_id=recorded_by.id if recorded_by is not None else None,
+                                         station_id=station.id if station is not None else None))
             db.session.flush()  # the unique (cycle, voter) constraint answers here, before any ballot is written
             for envelope in envelopes:
                 ballot = Ballot(id=secrets.token_hex(16), cycle_id=cycle.id, district_id=envelope.key,

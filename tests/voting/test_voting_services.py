@@ -17,7 +17,7 @@ from app.cycles.models import Cycle
 from app.voting import services
 from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Participation, VoteChannel
 from tests.factories import make_user
-from tests.voting.conftest import CITY_BUDGET, counts, ids, later, make_voting_city
+from tests.voting.conftest import CITY_BUDGET, counts, ids, later, make_census_entry, make_voting_city
 
 
 def envelope(city, key):
@@ -222,7 +222,7 @@ def test_the_voter_is_not_the_actor(city, db):
     someone_else = services.voter_for_account(city.voter)
     with pytest.raises(NotAllowed, match="only vote for yourself"):
         services.cast(stranger, city.cycle, valid_choices(city), voter=someone_else)
-    person = services.Voter(key="census:" + "ab" * 32, district_id=city.other_district.id)
+    person = services.voter_for_census(make_census_entry("LIL-42", city.other_district))
     agent = make_user(Role.AGENT)
     services.cast(agent, city.cycle, {None: ids(city.city_items[:1]), city.other_district.id: ids(city.other_items)},
                   channel="paper", voter=person)
