@@ -1,7 +1,7 @@
 """The census: the city's list of eligible residents, residents verifying their entry, and who may vote.
 
 Only a keyed hash of each identifier is stored: ``identifier_hash`` is HMAC-SHA256 of the normalised identifier
-(trimmed, spaces removed, capitals) keyed with ``CENSUS_SECRET`` (derived from ``SECRET_KEY`` when not set).
+(capitals, without spaces, dashes or dots) keyed with ``CENSUS_SECRET`` (derived from ``SECRET_KEY`` when not set).
 Without the key, a table of hashes cannot be turned back into identifiers by trying them all.
 
 - ``import_census(actor, data)``: officials upload a CSV (identifier, district, year of birth). The whole file is
@@ -87,8 +87,9 @@ def census_secret() -> bytes:
 
 
 def normalise_identifier(text: str) -> str:
-    """An identifier as typed or exported (spaces, small letters) in the form its hash is computed from."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).upper()
+    """An identifier as typed or exported in the form its hash is computed from: capitals, without spaces, dashes
+    or dots ("lil 000-123" = "LIL000123"). Two identifiers of one file that differ only so are reported as one."""
+    return re.sub(r"[\s\-.]+", "", unicodedata.normalize("NFKC", text or "")).upper()
 
 
 def identifier_hash(identifier: str, secret: bytes | None = None) -> str:
