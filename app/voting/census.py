@@ -44,6 +44,7 @@ OLDEST_YEAR = 1880
 CHUNK = 2000
 
 CENSUS_PREFIX = "census:"
+_SEPARATORS = re.compile(r"[\s\-.]+")
 
 
 class CensusFileInvalid(ServiceError):
@@ -89,11 +90,18 @@ def census_secret() -> bytes:
 def normalise_identifier(text: str) -> str:
     """An identifier as typed or exported in the form its hash is computed from: capitals, without spaces, dashes
     or dots ("lil 000-123" = "LIL000123"). Two identifiers of one file that differ only so are reported as one."""
-    return re.sub(r"[\s\-.]+", "", unicodedata.normalize("NFKC", text or "")).upper()
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _SEPARATORS.sub("", text).upper()
+
+
+def _digest(secret: bytes, normalised: str) -> str:
+    return hmac.digest(secret, normalised.encode(), "sha256").hex()
 
 
 def identifier_hash(identifier: str, secret: bytes | None = None) -> str:
-    return hmac.new(secret or census_secret(), normalise_identifier(identifier).encode(), hashlib.sha256).hexdigest()
+    return _digest(secret or census_secret(), normalise_identifier(identifier))
 
 
 def census_key(entry: CensusEntry) -> str:
@@ -160,6 +168,7 @@ def parse_census(data: bytes, secret: bytes | None = None) -> tuple[dict[str, tu
     first = next((line for line in text.splitlines() if line.strip()), "")
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
     districts = _district_lookup()
+    folded: dict[str, int | None] = {}  # the district column repeats a few dozen values: fold each once
     secret = secret or census_secret()
     this_year = local_now().year
     entries: dict[str, tuple[int, int]] = {}
@@ -197,14 +206,16 @@ def parse_census(data: bytes, secret: bytes | None = None) -> tuple[dict[str, tu
                 error(_l("Line %(line)d: the identifier is longer than %(max)d characters.", line=line,
                          max=MAX_IDENTIFIER))
                 continue
-            district_id = districts.get(fold(district_text))
+            if district_text not in folded:
+                folded[district_text] = districts.get(fold(district_text))
+            district_id = folded[district_text]
             if district_id is None:
                 error(_l("Line %(line)d: unknown district “%(district)s”.", line=line, district=district_text[:60]))
             if not (year_text.isdigit() and len(year_text) == 4 and OLDEST_YEAR <= int(year_text) <= this_year):
                 error(_l("Line %(line)d: “%(year)s” is not a year of birth (four digits, from %(oldest)d to "
                          "%(latest)d).", line=line, year=year_text[:20], oldest=OLDEST_YEAR, latest=this_year))
                 continue
-            digest = hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()
+            digest = _digest(secret, normalised)
             if digest in first_line:
                 error(_l("Line %(line)d: this identifier is already on line %(first)d.", line=line,
                          first=first_line[digest]))

@@ -14,7 +14,9 @@ Every station change, check and paper ballot is audited (who, where, what result
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -160,7 +162,8 @@ def check_person(actor, station: PollingStation, identifier: str) -> PersonCheck
         if participation is not None:
             check = PersonCheck(PersonStatus.VOTED, _l("This person has already voted in this budget, %(channel)s, "
                                                        "on %(day)s.", channel=channel_label(participation.channel),
-                                                       day=participation.day.isoformat()), entry, participation)
+                                                       day=LazyString(format_date, participation.day, "long")),
+                                  entry, participation)
         else:
             try:
                 census.check_eligible(voter, cycle)
