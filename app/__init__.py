@@ -103,10 +103,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.proposals.views import bp as proposals_bp
     from app.review.views import bp as review_bp
     from app.tracking.views import bp as tracking_bp
+    from app.voting.census_views import bp as census_bp
+    from app.voting.paper_views import bp as paper_bp
     from app.voting.views import bp as voting_bp
 
     for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp,
-                      moderation_bp, deliberation_bp, voting_bp):
+                      moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

@@ -55,6 +55,13 @@ class Config:
     DATA_LICENCE = "Licence Ouverte / Etalab 2.0"
     DATA_LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 
+    # Key of the HMAC that stands for census identifiers (the identifiers themselves are never stored). Empty:
+    # derived from SECRET_KEY. Set it in production and never change it: entries and bindings depend on it.
+    CENSUS_SECRET = ""
+    CENSUS_RATE_LIMIT = "5 per 15 minutes;20 per day"  # census verification attempts per account
+    CENSUS_ADDRESS_RATE_LIMIT = "20 per 15 minutes;100 per day"  # per address (a library shares one)
+    PAPER_RATE_LIMIT = "30 per minute;1000 per hour"  # census checks by one polling-station staff member
+
     CONFIRM_TOKEN_HOURS = 48
     RESET_TOKEN_HOURS = 1
 
@@ -72,6 +79,10 @@ ENV_VARIABLES = {
     # name: type
     "ENV_NAME": str,
     "SECRET_KEY": str,
+    "CENSUS_SECRET": str,
+    "CENSUS_RATE_LIMIT": str,
+    "CENSUS_ADDRESS_RATE_LIMIT": str,
+    "PAPER_RATE_LIMIT": str,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
     "MAIL_USERNAME": str,

@@ -19,7 +19,7 @@ day on which a single person votes in a district links their participation day t
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, str_enum
@@ -52,6 +52,7 @@ class BallotRules(Base):
                         name="max_choices_range"),
         CheckConstraint("min_share_percent IS NULL OR (min_share_percent BETWEEN 0 AND 100)",
                         name="min_share_range"),
+        CheckConstraint("minimum_age IS NULL OR (minimum_age BETWEEN 0 AND 120)", name="minimum_age_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +65,10 @@ class BallotRules(Base):
     # Knapsack only: the chosen projects must cost at least this share of the envelope (None: no minimum).
     min_share_percent: Mapped[int | None]
     frozen_at: Mapped[datetime | None]
+    # Who may vote (set on the eligibility page, frozen with the rest): online voters must have verified their
+    # census entry; voters must be at least this old in the year of the vote (None: no minimum).
+    census_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    minimum_age: Mapped[int | None]
 
     cycle = relationship("Cycle")
 
@@ -76,12 +81,14 @@ class Participation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
-    # The verified person: "user:<id>" for an account; later "census:<hmac>" for a census entry.
+    # The verified person (see app.voting.services.Voter): "census:<hmac>", "code:<id>" or "user:<id>".
     voter_key: Mapped[str] = mapped_column(String(80))
     channel: Mapped[VoteChannel] = mapped_column(str_enum(VoteChannel, "vote_channel", length=10),
                                                  default=VoteChannel.WEB)
-    # The staff member who recorded a phone or paper vote (None on the web).
+    # The staff member who recorded a phone or paper vote (None on the web), and the polling station (paper).
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("polling_station.id", ondelete="RESTRICT"),
+                                                   index=True)
     day: Mapped[date] = mapped_column(Date)
 
 
@@ -120,3 +127,49 @@ class BallotChoice(Base):
 
     ballot: Mapped[Ballot] = relationship(back_populates="choices")
     item = relationship("BallotItem", lazy="joined")
+
+
+class CensusEntry(Base):
+    """A resident on the city's list of eligible residents. Only the keyed hash of their identifier is kept
+    (HMAC-SHA256 with ``CENSUS_SECRET``, see ``app.voting.census``), with their district and year of birth.
+
+    An upload that no longer lists an entry makes it inactive; entries are never deleted, and a binding stays.
+    An entry binds to one account, and an account to one entry (``user_id`` is unique).
+    """
+
+    __tablename__ = "census_entry"
+    __table_args__ = (CheckConstraint("birth_year BETWEEN 1880 AND 2200", name="birth_year_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="RESTRICT"))
+    birth_year: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), unique=True)
+    bound_at: Mapped[datetime | None]
+
+    district = relationship("District")
+
+
+class BirthYearDeclaration(Base):
+    """The year of birth a voter declared (once), where the census gives none: for a cycle's minimum age."""
+
+    __tablename__ = "birth_year_declaration"
+    __table_args__ = (CheckConstraint("birth_year BETWEEN 1880 AND 2200", name="birth_year_range"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    birth_year: Mapped[int]
+    declared_at: Mapped[datetime]
+
+
+class PollingStation(Base):
+    """A place where residents vote on paper during a cycle; staff sign in to one to enter ballots."""
+
+    __tablename__ = "polling_station"
+    __table_args__ = (UniqueConstraint("cycle_id", "name", name="uq_polling_station_cycle_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    open: Mapped[bool] = mapped_column(default=True)

@@ -1,7 +1,10 @@
 """Who may do what with voting.
 
 Every signed-in account may vote (officials and agents live in the city too); whether they may vote *now* (phase,
-confirmed email, suspension, one vote per person) is the services' business. Only officials set the ballot rules.
+confirmed email, suspension, one vote per person) is the services' business. Only officials set the ballot rules,
+upload the census and manage polling stations. Any signed-in account may verify its census entry. Paper ballots
+are entered by city staff: officials and call-center agents (city employees who already record phone votes), who
+sign in at a polling station; moderators, teachers and residents may not.
 Anyone, anonymous visitors included, may check a receipt once the results are published: the code is the secret.
 """
 
@@ -12,6 +15,10 @@ PUBLIC = frozenset({"receipt.check"})
 RULES: dict[str, frozenset[Role]] = {
     "vote": frozenset(Role),
     "rules.manage": frozenset({Role.OFFICIAL}),
+    "census.manage": frozenset({Role.OFFICIAL}),
+    "census.verify": frozenset(Role),
+    "stations.manage": frozenset({Role.OFFICIAL}),
+    "paper.enter": frozenset({Role.OFFICIAL, Role.AGENT}),
 }
 
 

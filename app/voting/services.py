@@ -14,6 +14,31 @@ How one-person-one-vote and secrecy hold together (see "The ballot" in DESIGN.md
   waits for it (busy timeout, see ``app._sqlite_pragmas``), then reads and writes. PostgreSQL needs nothing of the
   kind: concurrent inserts of the same (cycle, voter) wait for each other on the unique index, and all but one fail.
 
+The voter and the actor are two things. A ``Voter`` is the verified person whose vote is recorded (its ``key``
+is what the participation register is unique on); the ``actor`` is the signed-in account that acts: the voter's own
+account on the web, the staff member who enters a paper or phone ballot. Permissions and the audit log follow the
+actor; one-person-one-vote follows the voter.
+
+API for other channels (paper ballots, voting codes, the call center):
+
+- ``Voter(key, district_id, birth_year=None, account=None)``: frozen. Keys: ``"census:<hmac>"`` for a person found
+  in the census (an account bound to a census entry, or a paper voter checked at a polling station; the hmac is
+  ``CensusEntry.identifier_hash``), ``"code:<id>"`` for a voting code, else ``"user:<id>"`` for an account.
+  ``district_id`` is the home district (the envelope they vote in besides the city-wide one); ``birth_year`` comes
+  from the census, else from the account's declaration; ``account`` is the User, or None (paper, code).
+- ``voter_for_account(user)``: the Voter of a signed-in account (its census entry when it has bound one).
+- ``voter_for_census(entry)``: the Voter of a census entry met in person (paper), without an account.
+- ``voter_of(who)``: a Voter as is, or an account's Voter; the reading functions below accept either.
+- ``check_voter(actor, cycle, channel)``: may ``actor`` act on this channel now (phase by the server's clock; on
+  the web a confirmed, writable account; paper and phone: city staff). Raises NotAllowed.
+- ``check_eligible(voter, cycle)``: may this person vote in this cycle (census required, minimum age). Raises
+  NotAllowed naming why.
+- ``participation_of(voter, cycle)``: the register row (with its channel) or None.
+- ``cast(actor, cycle, choices, channel=..., voter=..., station=...)``: writes participation and ballots in one
+  savepoint and returns the receipt code; ``voter`` defaults to the actor's own identity (web). Every channel other
+  than the web is audited as "vote.recorded" with the actor, channel and voter key, never the choices.
+- ``ballots_for_change`` / ``change_ballot``: the same ``voter`` argument (defaulting to the actor's identity).
+
 Services take the acting user, flush, and leave the commit to the caller.
 """
 
@@ -42,13 +67,14 @@ from app.cycles.phases import allows
 from app.cycles.services import phase_of
 from app.extensions import db
 from app.proposals.models import BallotItem
+from app.voting import census
 from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Participation, VoteChannel
 from app.voting.permissions import can
 
 BUILT_KINDS = (BallotKind.APPROVAL, BallotKind.KNAPSACK)
 DEFAULT_RULES = {"kind": BallotKind.APPROVAL, "min_choices": 1, "max_choices": 5, "min_share_percent": None}
 MAX_CHOICES_LIMIT = 1000
-# Staff who may record someone else's vote (phone, paper); the channels themselves come later.
+# Staff who may record someone else's vote (phone, paper).
 RECORDING_ROLES = frozenset({Role.OFFICIAL, Role.AGENT})
 
 # Receipt codes: Crockford's base 32 (no I, L, O, U, which people misread), 16 symbols = 80 bits, in groups of 4.
@@ -68,6 +94,16 @@ class BallotInvalid(ServiceError):
     def __init__(self, errors: dict):
         super().__init__(_l("Your ballot does not follow the rules: please correct it."))
         self.errors = errors
+
+
+@dataclass(frozen=True)
+class Voter:
+    """The person whose vote is recorded (see the module's docstring). ``account`` is None on paper and with codes."""
+
+    key: str
+    district_id: int | None
+    birth_year: int | None = None
+    account: object = None
 
 
 @dataclass
@@ -114,15 +150,42 @@ def begin_write() -> None:
 # --- Reading ---------------------------------------------------------------------------------------------------------
 
 def voter_key(user) -> str:
-    """The verified person behind a vote. For now the account; later a census entry ("census:<hmac>")."""
+    """The key of an account that has bound no census entry."""
     return f"user:{user.id}"
 
 
-def participation_of(user, cycle: Cycle) -> Participation | None:
-    if user is None or not getattr(user, "is_authenticated", False):
+def voter_for_account(user) -> Voter:
+    """The Voter behind a signed-in account: its census entry once bound (key, district and year of birth from the
+    census), else the account itself (``user:<id>``), its district and the year of birth it declared."""
+    entry = census.entry_of_account(user)
+    if entry is not None:
+        return Voter(key=census.census_key(entry), district_id=entry.district_id, birth_year=entry.birth_year,
+                     account=user)
+    return Voter(key=voter_key(user), district_id=user.district_id, birth_year=census.declared_birth_year(user),
+                 account=user)
+
+
+def voter_for_census(entry) -> Voter:
+    """The Voter of a census entry met in person (paper ballots): no account acts for them."""
+    return Voter(key=census.census_key(entry), district_id=entry.district_id, birth_year=entry.birth_year)
+
+
+def voter_of(who) -> Voter | None:
+    """``who`` as a Voter: a Voter as is, an authenticated account as its own identity, else None."""
+    if isinstance(who, Voter):
+        return who
+    if who is None or not getattr(who, "is_authenticated", False):
+        return None
+    return voter_for_account(who)
+
+
+def participation_of(who, cycle: Cycle) -> Participation | None:
+    """The register row of a voter (or an account's voter) in ``cycle``: when and through which channel."""
+    voter = voter_of(who)
+    if voter is None:
         return None
     return db.session.scalar(select(Participation).where(Participation.cycle_id == cycle.id,
-                                                         Participation.voter_key == voter_key(user)))
+                                                         Participation.voter_key == voter.key))
 
 
 def rules_of(cycle: Cycle) -> BallotRules | None:
@@ -169,9 +232,9 @@ def voting_envelopes(cycle: Cycle) -> dict:
     return envelopes
 
 
-def needs_district(cycle: Cycle, user) -> bool:
-    """The voter must tell us their district first: the cycle has district envelopes and the account has none."""
-    return user.district_id is None and any(key is not None for key in voting_envelopes(cycle))
+def needs_district(cycle: Cycle, who) -> bool:
+    """The voter must tell us their district first: the cycle has district envelopes and the voter has none."""
+    return voter_of(who).district_id is None and any(key is not None for key in voting_envelopes(cycle))
 
 
 def envelopes_for_keys(cycle: Cycle, keys) -> list[VoterEnvelope]:
@@ -190,9 +253,10 @@ def envelopes_for_keys(cycle: Cycle, keys) -> list[VoterEnvelope]:
     return [envelope for envelope in envelopes if envelope.items]
 
 
-def voter_envelopes(cycle: Cycle, user) -> list[VoterEnvelope]:
-    """The envelopes ``user`` votes in: the city-wide one (if any) and their own district's (if it has voting)."""
-    return envelopes_for_keys(cycle, [None, user.district_id])
+def voter_envelopes(cycle: Cycle, who) -> list[VoterEnvelope]:
+    """The envelopes a voter (or an account's voter) votes in: the city-wide one (if any) and their own district's
+    (if it has voting)."""
+    return envelopes_for_keys(cycle, [None, voter_of(who).district_id])
 
 
 def district_choices() -> list[District]:
@@ -311,17 +375,32 @@ def _validate_all(rules: BallotRules, envelopes: list[VoterEnvelope], choices_by
 
 # --- Who may vote now ------------------------------------------------------------------------------------------------
 
-def check_voter(actor, cycle: Cycle) -> None:
-    """Raise NotAllowed when ``actor`` cannot vote in ``cycle`` right now (whether or not they have voted)."""
-    if not can(actor, "vote"):
+def check_voter(actor, cycle: Cycle, channel=VoteChannel.WEB) -> None:
+    """Raise NotAllowed when ``actor`` cannot act on ``channel`` in ``cycle`` right now (whether or not the voter
+    has voted): on the web, vote with their own account; by phone or on paper, record a vote as city staff.
+    Voting codes are checked by the codes' own service, which then calls ``cast`` with channel "code"."""
+    channel = VoteChannel(channel)
+    if channel == VoteChannel.WEB and not can(actor, "vote"):
         raise NotAllowed(_l("Please sign in to vote."))
+    if channel in (VoteChannel.PHONE, VoteChannel.PAPER) and getattr(actor, "role", None) not in RECORDING_ROLES:
+        raise NotAllowed(_l("Only city staff can record a vote made by phone or on paper."))
     if not allows(phase_of(cycle), "vote"):  # the server's clock decides, whatever the client's says
         raise NotAllowed(_l("Voting is not open for this budget: ballots are accepted only during the voting "
                             "phase."))
-    if not actor.email_confirmed:
+    if actor is None:
+        return
+    if channel == VoteChannel.WEB and not actor.email_confirmed:
         raise NotAllowed(_l("Please confirm your email address before voting: use the link we sent you, or ask "
                             "for a new one on your account page."))
     ensure_can_write(actor)
+
+
+def check_eligible(voter: Voter, cycle: Cycle) -> None:
+    """Raise NotAllowed when this person may not vote in ``cycle``: the cycle requires a census entry and the
+    voter has none (``census.CensusRequired``), their entry is inactive, the cycle has a minimum age and their year
+    of birth is unknown (``census.BirthYearNeeded``) or too recent. Voting codes (``code:``) pass the census
+    requirement: the code, handed out by the city, is the proof."""
+    census.check_eligible(voter, cycle)
 
 
 def ensure_ballot_frozen(cycle: Cycle) -> None:
@@ -416,41 +495,61 @@ def _write_ballot(ballot: Ballot, chosen_ids) -> None:
         ballot.choices.append(BallotChoice(ballot_item_id=item_id))
 
 
-def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB, recorded_by=None) -> str:
-    """Record that ``actor`` voted and their anonymous ballots; return the receipt code (shown once, never stored).
+def _resolve(actor, voter: Voter | None, channel: VoteChannel) -> Voter:
+    """The voter a service acts for: given, or (on the web only) the actor's own identity."""
+    if voter is not None:
+        if channel == VoteChannel.WEB and (voter.account is None or voter.account.id != getattr(actor, "id", None)):
+            raise NotAllowed(_l("On the web, you can only vote for yourself."))
+        return voter
+    if channel != VoteChannel.WEB:
+        raise ServiceError(_l("Please say for whom this vote is recorded."))
+    return voter_for_account(actor)
 
-    ``choices_by_envelope`` maps an envelope key (district id, None = city-wide) to the chosen ballot item ids; an
-    envelope left out is an empty choice there (refused unless the rules allow no project). The voter votes in
-    every envelope they are entitled to. Raises NotAllowed (phase, account), BallotInvalid (rules) or ServiceError
-    ("You have already voted in this budget."); in every case nothing is written.
-    """
-    begin_write()
-    check_voter(actor, cycle)
+
+def _channel(channel) -> VoteChannel:
     try:
-        channel = VoteChannel(channel)
+        return VoteChannel(channel)
     except ValueError:
         raise ServiceError(_l("Unknown voting channel."))
-    if channel != VoteChannel.WEB and (recorded_by is None or recorded_by.role not in RECORDING_ROLES):
-        raise NotAllowed(_l("Only city staff can record a vote made by phone or on paper."))
-    key = voter_key(actor)
-    if participation_of(actor, cycle) is not None:  # the common case, answered before the rules are checked
+
+
+def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB, voter: Voter | None = None,
+         station=None) -> str:
+    """Record that ``voter`` voted and their anonymous ballots; return the receipt code (shown once, never stored).
+
+    ``actor`` is who acts (the voter's account on the web, the staff member on paper or by phone, None with a
+    voting code); ``voter`` defaults to the actor's own identity on the web. ``station`` is the polling station
+    of a paper ballot (audited). ``choices_by_envelope`` maps an envelope key (district id, None = city-wide) to the
+    chosen ballot item ids; an envelope left out is an empty choice there (refused unless the rules allow no
+    project). The voter votes in every envelope they are entitled to. Raises NotAllowed (phase, account,
+    eligibility), BallotInvalid (rules) or ServiceError ("You have already voted in this budget."); in every case
+    nothing is written.
+    """
+    begin_write()
+    channel = _channel(channel)
+    check_voter(actor, cycle, channel)
+    voter = _resolve(actor, voter, channel)
+    if participation_of(voter, cycle) is not None:  # the common case, answered before the rules are checked
         raise ServiceError(ALREADY_VOTED)
+    check_eligible(voter, cycle)
     ensure_ballot_frozen(cycle)
-    if needs_district(cycle, actor):
+    if needs_district(cycle, voter):
         raise ServiceError(_l("Please choose your district before voting."))
-    envelopes = voter_envelopes(cycle, actor)
+    envelopes = voter_envelopes(cycle, voter)
     if not envelopes:
         raise ServiceError(_l("There is no project to vote for in your district in this budget."))
     code = new_receipt_code()
     today = local_now().date()
+    recorded_by = actor if channel in (VoteChannel.PHONE, VoteChannel.PAPER) else None
     try:
         with db.session.begin_nested():
             rules = _frozen_rules(cycle)
             errors = _validate_all(rules, envelopes, choices_by_envelope)
             if errors:
                 raise BallotInvalid(errors)
-            db.session.add(Participation(cycle_id=cycle.id, voter_key=key, channel=channel, day=today,
-                                         recorded_by_id=recorded_by.id if recorded_by is not None else None))
+            db.session.add(Participation(cycle_id=cycle.id, voter_key=voter.key, channel=channel, day=today,
+                                         recorded_by_id=recorded_by.id if recorded_by is not None else None,
+                                         station_id=station.id if station is not None else None))
             db.session.flush()  # the unique (cycle, voter) constraint answers here, before any ballot is written
             for envelope in envelopes:
                 ballot = Ballot(id=secrets.token_hex(16), cycle_id=cycle.id, district_id=envelope.key,
@@ -459,31 +558,37 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
                 db.session.add(ballot)
             db.session.flush()
     except IntegrityError:
-        if participation_of(actor, cycle) is not None:  # a concurrent attempt won: the database said no
+        if participation_of(voter, cycle) is not None:  # a concurrent attempt won: the database said no
             raise ServiceError(ALREADY_VOTED)
         raise
-    if recorded_by is not None:
-        # Who entered a vote for whom and through which channel; never the choices.
-        audit.record(recorded_by, "vote.recorded", cycle, channel=channel.value, voter=key)
+    if channel != VoteChannel.WEB:
+        # Who entered a vote for whom, where and through which channel; never the choices.
+        details = {"voter": voter.key}
+        if station is not None:
+            details["station"] = station.id
+        audit.record(actor, "vote.recorded", cycle, channel=channel.value, **details)
     return code
 
 
-def ballots_for_change(actor, cycle: Cycle, code: str) -> tuple[list[Ballot], list[VoterEnvelope]]:
+def ballots_for_change(actor, cycle: Cycle, code: str, voter: Voter | None = None
+                       ) -> tuple[list[Ballot], list[VoterEnvelope]]:
     """The ballots a receipt code belongs to and their envelopes, to change them: only while voting is open,
-    for a voter who has voted in this cycle."""
+    for a voter who has voted in this cycle (``voter`` defaults to the actor's own identity)."""
     check_voter(actor, cycle)
-    if participation_of(actor, cycle) is None:
+    voter = _resolve(actor, voter, VoteChannel.WEB)
+    if participation_of(voter, cycle) is None:
         raise ServiceError(_l("You have not voted in this budget yet."))
     ballots = _ballots_for_code(cycle, code)
     return ballots, envelopes_for_keys(cycle, [ballot.district_id for ballot in ballots])
 
 
-def change_ballot(actor, cycle: Cycle, receipt_code: str, new_choices: dict) -> None:
+def change_ballot(actor, cycle: Cycle, receipt_code: str, new_choices: dict, voter: Voter | None = None) -> None:
     """Replace the choices of the ballots matching ``receipt_code`` (same envelopes, same receipt) until voting
     closes. The participation stays one row; the ballots keep their random ids and take today's date."""
     begin_write()
     check_voter(actor, cycle)
-    if participation_of(actor, cycle) is None:
+    voter = _resolve(actor, voter, VoteChannel.WEB)
+    if participation_of(voter, cycle) is None:
         raise ServiceError(_l("You have not voted in this budget yet."))
     ballots = _ballots_for_code(cycle, receipt_code, for_update=True)
     envelopes = envelopes_for_keys(cycle, [ballot.district_id for ballot in ballots])

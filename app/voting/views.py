@@ -4,9 +4,13 @@ The ballot works without JavaScript: choose (checkboxes), review (a second POST 
 choices kept in hidden fields), confirm (checked again by the server and cast). ``voting.js`` only adds a live
 counter. While a vote is being changed, the receipt code travels in a hidden field of each form (never in an
 address) and every step checks it again.
+
+Paper ballots use these same pages, form and checks: polling-station staff reach the ballot from their console
+(``paper_views``) with a ``paper`` field, a signed token of the census entry they checked (never the identifier),
+which travels like the receipt code; the vote is then cast for that person, channel paper, by the staff member.
 """
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import _
 from flask_login import current_user
 
@@ -15,7 +19,7 @@ from app.core.permissions import require
 from app.cycles.models import Cycle, District
 from app.cycles.services import get_cycle_by_slug
 from app.extensions import db, limiter
-from app.voting import services
+from app.voting import census, paper, services
 from app.voting.forms import DistrictForm, ReceiptForm, RulesForm, ballot_form
 from app.voting.permissions import can
 
@@ -67,11 +71,20 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
         services.check_voter(current_user, cycle)
     except NotAllowed as error:
         raise _Stop(_unavailable(cycle, error.message, 200 if request.method == "GET" else 403))
-    participation = services.participation_of(current_user, cycle)
+    voter = services.voter_for_account(current_user)
+    participation = services.participation_of(voter, cycle)
     if participation is not None:
         raise _Stop((render_template("voting/voted.html", cycle=cycle, participation=participation),
                      already_voted_status))
-    if services.needs_district(cycle, current_user):
+    try:
+        services.check_eligible(voter, cycle)
+    except census.CensusRequired:
+        raise _Stop(redirect(url_for("census.verify", next=url_for("voting.ballot", slug=cycle.slug))))
+    except census.BirthYearNeeded:
+        raise _Stop(redirect(url_for("census.birth_year", slug=cycle.slug)))
+    except NotAllowed as error:
+        raise _Stop(_unavailable(cycle, error.message, 200 if request.method == "GET" else 403))
+    if services.needs_district(cycle, voter):
         raise _Stop(redirect(url_for("voting.district", slug=cycle.slug)))
     if cycle.ballot_frozen_at is None:
         _end_reads()
@@ -81,9 +94,27 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
             db.session.rollback()
             raise _Stop(_unavailable(cycle, error.message))
         db.session.commit()
-    envelopes = services.voter_envelopes(cycle, current_user)
+    envelopes = services.voter_envelopes(cycle, voter)
     if not envelopes:
         raise _Stop(_unavailable(cycle, _("There is no project to vote for in your district in this budget.")))
+    return envelopes
+
+
+def _paper_envelopes(cycle: Cycle, token: str):
+    """At a polling station: the envelopes of the person the staff member checked (``g.paper`` holds the token and
+    the station for the templates)."""
+    try:
+        station, voter = paper.voter_from_token(current_user, cycle, token)
+    except NotAllowed as error:
+        raise _Stop(_unavailable(cycle, error.message, 403))
+    if session.get("paper_station") != station.id:
+        raise _Stop(redirect(url_for("paper.stations_for_staff", slug=cycle.slug)))
+    g.paper = {"token": token, "station": station}
+    if services.participation_of(voter, cycle) is not None:
+        raise _Stop(_unavailable(cycle, _("This person has already voted in this budget."), 409))
+    envelopes = services.voter_envelopes(cycle, voter)
+    if not envelopes:
+        raise _Stop(_unavailable(cycle, _("There is no project to vote for in this person's district.")))
     return envelopes
 
 
@@ -101,11 +132,17 @@ def _receipt_envelopes(cycle: Cycle, receipt: str):
 
 
 def _envelopes(cycle: Cycle, receipt: str, already_voted_status: int = 200):
+    if _posted_paper():
+        return _paper_envelopes(cycle, _posted_paper())
     return _receipt_envelopes(cycle, receipt) if receipt else _voter_envelopes(cycle, already_voted_status)
 
 
 def _posted_receipt() -> str:
     return (request.form.get("receipt") or "").strip()[:40] if request.method == "POST" else ""
+
+
+def _posted_paper() -> str:
+    return (request.form.get("paper") or "").strip()[:300] if request.method == "POST" else ""
 
 
 def _choices(form, envelopes) -> dict:
@@ -116,7 +153,7 @@ def _choices(form, envelopes) -> dict:
 def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200):
     return _no_store(make_response(render_template(
         "voting/ballot.html", cycle=cycle, envelopes=envelopes, form=form, receipt=receipt,
-        rules=services.rules_for(cycle), rules_text=services.rules_text,
+        rules=services.rules_for(cycle), rules_text=services.rules_text, paper=g.get("paper"),
     ), status))
 
 
@@ -165,7 +202,8 @@ def review(slug: str):
     chosen = {envelope.key: [item for item in envelope.items if str(item.id) in set(choices[envelope.key])]
               for envelope in envelopes}
     return _no_store(make_response(render_template(
-        "voting/review.html", cycle=cycle, envelopes=envelopes, chosen=chosen, form=form, receipt=receipt)))
+        "voting/review.html", cycle=cycle, envelopes=envelopes, chosen=chosen, form=form, receipt=receipt,
+        paper=g.get("paper"))))
 
 
 @bp.route("/<slug>/confirm", methods=["POST"])
@@ -182,7 +220,9 @@ def confirm(slug: str):
     choices = _choices(form, envelopes)
     _end_reads()
     try:
-        if receipt:
+        if g.get("paper"):
+            code = paper.cast_paper(current_user, cycle, g.paper["token"], choices)
+        elif receipt:
             services.change_ballot(current_user, cycle, receipt, choices)
         else:
             code = services.cast(current_user, cycle, choices)
@@ -197,6 +237,9 @@ def confirm(slug: str):
         db.session.rollback()
         return _unavailable(cycle, error.message, 409)
     db.session.commit()
+    if g.get("paper"):
+        return _no_store(make_response(render_template("voting/paper_receipt.html", cycle=cycle, code=code,
+                                                       station=g.paper["station"])))
     if receipt:
         flash(_("Your vote has been changed. Your receipt code stays the same."), "success")
         return redirect(url_for("voting.ballot", slug=cycle.slug))
@@ -208,7 +251,7 @@ def confirm(slug: str):
 @require(can, "vote")
 def district(slug: str):
     cycle = _cycle(slug)
-    if not services.needs_district(cycle, current_user):
+    if not services.needs_district(cycle, services.voter_for_account(current_user)):
         return redirect(url_for("voting.ballot", slug=cycle.slug))
     form = DistrictForm()
     form.district.fill(db.session, District, order_by=District.name)

@@ -65,6 +65,20 @@ def make_voting_city(*, frozen: bool = True, kind=None, min_choices=1, max_choic
                       other_items=[i for i in items if i.district_id == other.id], voter=voter)
 
 
+def make_census_entry(identifier: str, district, birth_year: int = 1980, *, user=None, active: bool = True):
+    """A census entry, as an upload would write it (only the identifier's keyed hash)."""
+    from app.core.clock import utcnow
+    from app.extensions import db
+    from app.voting.census import identifier_hash
+    from app.voting.models import CensusEntry
+
+    entry = CensusEntry(identifier_hash=identifier_hash(identifier), district_id=district.id, birth_year=birth_year,
+                        active=active, user_id=user.id if user else None, bound_at=utcnow() if user else None)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
 def counts(db) -> tuple[int, int, int]:
     """(participations, ballots, choices) in the whole database."""
     return tuple(db.session.scalar(select(func.count()).select_from(model))
@@ -91,3 +105,12 @@ def ctx(app, db):
 @pytest.fixture
 def city(ctx):
     return make_voting_city()
+
+
+@pytest.fixture
+def web_city(db):
+    """A committed voting city whose voter reads English, for the pages."""
+    city = make_voting_city()
+    city.voter.locale = "en"
+    db.session.commit()
+    return city

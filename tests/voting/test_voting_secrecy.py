@@ -41,8 +41,9 @@ def test_ballots_carry_a_date_and_never_a_time(db):
 def test_the_participation_register_says_who_not_what(db):
     inspector = schema()
     assert {c["name"] for c in inspector.get_columns("participation")} == {
-        "id", "cycle_id", "voter_key", "channel", "recorded_by_id", "day"}
-    assert {fk["referred_table"] for fk in inspector.get_foreign_keys("participation")} == {"cycle", "user"}
+        "id", "cycle_id", "voter_key", "channel", "recorded_by_id", "station_id", "day"}
+    assert {fk["referred_table"] for fk in inspector.get_foreign_keys("participation")} == {
+        "cycle", "user", "polling_station"}
     uniques = [sorted(u["column_names"]) for u in inspector.get_unique_constraints("participation")]
     assert ["cycle_id", "voter_key"] in uniques
 

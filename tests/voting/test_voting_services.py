@@ -17,7 +17,7 @@ from app.cycles.models import Cycle
 from app.voting import services
 from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Participation, VoteChannel
 from tests.factories import make_user
-from tests.voting.conftest import CITY_BUDGET, counts, ids, later, make_voting_city
+from tests.voting.conftest import CITY_BUDGET, counts, ids, later, make_census_entry, make_voting_city
 
 
 def envelope(city, key):
@@ -197,18 +197,40 @@ def test_default_rules_are_saved_and_frozen_by_the_first_ballot(ctx, db):
 
 def test_staff_record_votes_for_other_channels_and_the_audit_never_holds_choices(city, db):
     agent = make_user(Role.AGENT)
+    voter = services.voter_for_account(city.voter)
+    with pytest.raises(NotAllowed):  # a resident cannot record someone's phone vote, not even their own
+        services.cast(city.voter, city.cycle, valid_choices(city), channel="phone", voter=voter)
     with pytest.raises(NotAllowed):
-        services.cast(city.voter, city.cycle, valid_choices(city), channel="phone")
-    with pytest.raises(NotAllowed):
-        services.cast(city.voter, city.cycle, valid_choices(city), channel="phone", recorded_by=make_user())
-    services.cast(city.voter, city.cycle, valid_choices(city), channel="phone", recorded_by=agent)
+        services.cast(make_user(), city.cycle, valid_choices(city), channel="phone", voter=voter)
+    with pytest.raises(ServiceError, match="for whom"):
+        services.cast(agent, city.cycle, valid_choices(city), channel="phone")
+    assert counts(db) == (0, 0, 0)
+    services.cast(agent, city.cycle, valid_choices(city), channel="phone", voter=voter)
     participation = db.session.scalar(select(Participation))
-    assert (participation.channel, participation.recorded_by_id) == (VoteChannel.PHONE, agent.id)
+    assert (participation.voter_key, participation.channel, participation.recorded_by_id) == (
+        f"user:{city.voter.id}", VoteChannel.PHONE, agent.id)
     [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "vote.recorded")).all()
     assert entry.actor_id == agent.id
     for item in city.city_items[:2] + city.district_items[:1]:
         assert str(item.id) not in entry.details.replace(f"user:{city.voter.id}", "")
         assert item.title not in entry.details
+
+
+def test_the_voter_is_not_the_actor(city, db):
+    """On the web an account votes only for itself; the register is unique on the voter's key, whoever acts."""
+    stranger = make_user(district=city.district)
+    someone_else = services.voter_for_account(city.voter)
+    with pytest.raises(NotAllowed, match="only vote for yourself"):
+        services.cast(stranger, city.cycle, valid_choices(city), voter=someone_else)
+    person = services.voter_for_census(make_census_entry("LIL-42", city.other_district))
+    agent = make_user(Role.AGENT)
+    services.cast(agent, city.cycle, {None: ids(city.city_items[:1]), city.other_district.id: ids(city.other_items)},
+                  channel="paper", voter=person)
+    assert services.participation_of(person, city.cycle).channel == VoteChannel.PAPER
+    assert services.participation_of(city.voter, city.cycle) is None
+    assert {b.district_id for b in db.session.scalars(select(Ballot))} == {None, city.other_district.id}
+    with pytest.raises(ServiceError, match="already voted"):
+        services.cast(make_user(Role.OFFICIAL), city.cycle, valid_choices(city), channel="phone", voter=person)
 
 
 # --- Receipts --------------------------------------------------------------------------------------------------------
