@@ -250,7 +250,7 @@ def voter_envelopes(cycle: Cycle, user, also=()) -> list[VoterEnvelope]:
     envelopes = envelopes_for_keys(cycle, home + added)
     for envelope in envelopes:
         envelope.added = envelope.key in added
-    return envelopes
+    return sorted(envelopes, key=lambda envelope: envelope.added)  # their own envelopes first (a stable sort)
 
 
 def other_districts(cycle: Cycle, user) -> list[tuple[int, str]]:
