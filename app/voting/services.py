@@ -355,8 +355,9 @@ def _minimum_spend(rules: BallotRules, budget_cents: int) -> int:
     return -(-budget_cents * (rules.min_share_percent or 0) // 100)  # rounded up: integer arithmetic, no floats
 
 
-def _quoted(titles) -> str:
-    return ", ".join(f"“{title}”" for title in titles)
+def _quoted(titles) -> LazyString:
+    """Project titles between quotation marks, in the reader's language (« » in French), when shown."""
+    return LazyString(lambda: ", ".join(gettext("“%(title)s”", title=title) for title in titles))
 
 
 def validate_choices(rules: BallotRules, envelope: VoterEnvelope, chosen) -> list:
