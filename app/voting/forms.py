@@ -2,10 +2,19 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.core.forms import ModelSelectField, choices
+from app.core.forms import ModelSelectField, choices, strip_text
+from app.voting.models import BallotKind
 
 
 class BaseBallotForm(FlaskForm):
@@ -13,19 +22,26 @@ class BaseBallotForm(FlaskForm):
     receipt = HiddenField()
 
 
-def ballot_form(envelopes, prefill: dict | None = None) -> BaseBallotForm:
-    """A form with one multiple choice per envelope, named after ``VoterEnvelope.field_name``.
+def ballot_form(envelopes, kind=BallotKind.APPROVAL, prefill: dict | None = None) -> BaseBallotForm:
+    """A form for the voter's envelopes: for approval and knapsack ballots one multiple choice per envelope (named
+    after ``VoterEnvelope.field_name``); for points and grades one text field per project (named after
+    ``VoterEnvelope.item_field``).
 
     Without ``prefill`` it reads the request's form (as any FlaskForm); with it (field name -> values), it starts
     from those values and ignores the request. The choices are checked by
-    ``app.voting.services.validate_choices`` (which names the rule broken), not by WTForms: ``validate_choice``
-    is off.
+    ``app.voting.services.validate_ballot`` (which names the rule broken), not by WTForms: ``validate_choice``
+    is off and the value fields have no validators.
     """
 
     class BallotForm(BaseBallotForm):
         pass
 
+    valued = BallotKind(kind) in (BallotKind.CUMULATIVE, BallotKind.MAJORITY_JUDGMENT)
     for envelope in envelopes:
+        if valued:
+            for item in envelope.items:
+                setattr(BallotForm, envelope.item_field(item), StringField(item.title, filters=[strip_text]))
+            continue
         heading = (_l("Projects for the whole city") if envelope.key is None
                    else _l("Projects for %(district)s", district=envelope.label))
         field = SelectMultipleField(heading, coerce=str, validate_choice=False,
@@ -34,6 +50,28 @@ def ballot_form(envelopes, prefill: dict | None = None) -> BaseBallotForm:
     if prefill is not None:
         return BallotForm(formdata=None, **prefill)
     return BallotForm()
+
+
+def submitted_choices(form, envelopes, kind) -> dict:
+    """Envelope key -> what the voter chose there, read from a ballot form: the ids of the ticked projects, or
+    project id -> points or grade as typed (see ``app.voting.services._entries``)."""
+    if BallotKind(kind) in (BallotKind.CUMULATIVE, BallotKind.MAJORITY_JUDGMENT):
+        return {envelope.key: {item.id: form[envelope.item_field(item)].data for item in envelope.items}
+                for envelope in envelopes}
+    return {envelope.key: list(form[envelope.field_name].data or [])[:200] for envelope in envelopes}
+
+
+def prefilled(envelopes, kind, values_by_envelope: dict) -> dict:
+    """Form field name -> value for ``ballot_form(prefill=...)`` from envelope key -> {item id: stored value}."""
+    prefill = {}
+    for envelope in envelopes:
+        values = values_by_envelope.get(envelope.key) or {}
+        if BallotKind(kind) in (BallotKind.CUMULATIVE, BallotKind.MAJORITY_JUDGMENT):
+            prefill.update({envelope.item_field(item): str(values[item.id]) for item in envelope.items
+                            if item.id in values})
+        else:
+            prefill[envelope.field_name] = [str(item_id) for item_id in values]
+    return prefill
 
 
 class ReceiptForm(FlaskForm):
@@ -61,15 +99,17 @@ class RulesForm(FlaskForm):
     kind = SelectField(_l("Kind of ballot"), validators=[DataRequired(message=_l("Please choose a kind of ballot."))])
     min_choices = IntegerField(
         _l("Minimum number of projects per envelope"),
-        validators=[InputRequired(message=_l("Please enter a number (0 lets a voter leave an envelope blank).")),
+        validators=[Optional(),
                     NumberRange(min=0, max=1000, message=_l("Please enter a number between %(min)s and %(max)s."))],
+        description=_l("0 lets a voter leave an envelope blank. For a points ballot: the projects given points. "
+                       "Not used by majority judgment."),
         render_kw={"inputmode": "numeric"})
     max_choices = IntegerField(
         _l("Maximum number of projects per envelope"),
         validators=[Optional(),
                     NumberRange(min=1, max=1000, message=_l("Please enter a number between %(min)s and %(max)s."))],
-        description=_l("Required for an approval ballot (Lille asks for up to 5). For a budget ballot, leave it "
-                       "empty for no limit."),
+        description=_l("Required for an approval ballot (Lille asks for up to 5). For a budget or points ballot, "
+                       "leave it empty for no limit."),
         render_kw={"inputmode": "numeric"})
     min_share_percent = IntegerField(
         _l("Minimum share of the envelope to spend (%)"),
@@ -78,6 +118,22 @@ class RulesForm(FlaskForm):
         description=_l("Budget ballots only: the chosen projects must cost at least this share of the envelope. "
                        "Leave empty for no minimum."),
         render_kw={"inputmode": "numeric"})
+    points_total = IntegerField(
+        _l("Points per envelope"),
+        validators=[Optional(),
+                    NumberRange(min=1, max=1000, message=_l("Please enter a number between %(min)s and %(max)s."))],
+        description=_l("Points ballots only: the points each voter spreads among the projects of an envelope."),
+        render_kw={"inputmode": "numeric"})
+    points_per_project = IntegerField(
+        _l("Most points on one project"),
+        validators=[Optional(),
+                    NumberRange(min=1, max=1000, message=_l("Please enter a number between %(min)s and %(max)s."))],
+        description=_l("Points ballots only: the most points one project may receive from one voter."),
+        render_kw={"inputmode": "numeric"})
+    other_district = BooleanField(
+        _l("Voters may also vote in one other district of their choice"),
+        description=_l("Besides the whole city and their own district. Leave unticked to keep each voter to their "
+                       "own district."))
     submit = SubmitField(_l("Save the ballot rules"))
 
     def __init__(self, *args, **kwargs):

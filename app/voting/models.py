@@ -26,13 +26,21 @@ from app.core.db import Base, str_enum
 
 
 class BallotKind(enum.StrEnum):
-    """How a voter fills a ballot. Cumulative points and majority judgment are named (so that the column accepts
-    them without a migration) but not built yet: the services refuse them."""
+    """How a voter fills a ballot, and what ``BallotChoice.value`` then holds."""
 
-    APPROVAL = "approval"  # choose between min_choices and max_choices projects
-    KNAPSACK = "knapsack"  # choose projects costing at most the envelope (and at least min_share_percent of it)
-    CUMULATIVE = "cumulative"  # not built
-    MAJORITY_JUDGMENT = "majority_judgment"  # not built
+    APPROVAL = "approval"  # choose between min_choices and max_choices projects; value 1
+    KNAPSACK = "knapsack"  # choose projects costing at most the envelope (and at least min_share_percent of it); 1
+    CUMULATIVE = "cumulative"  # spread points_total points, at most points_per_project on one; value = points (> 0)
+    MAJORITY_JUDGMENT = "majority_judgment"  # one grade for every project of the envelope; value = Grade (0..3)
+
+
+class Grade(enum.IntEnum):
+    """The scale of a majority-judgment ballot, worst first (``BallotChoice.value``)."""
+
+    TO_REJECT = 0
+    ACCEPTABLE = 1
+    GOOD = 2
+    EXCELLENT = 3
 
 
 class VoteChannel(enum.StrEnum):
@@ -53,6 +61,11 @@ class BallotRules(Base):
         CheckConstraint("min_share_percent IS NULL OR (min_share_percent BETWEEN 0 AND 100)",
                         name="min_share_range"),
         CheckConstraint("minimum_age IS NULL OR (minimum_age BETWEEN 0 AND 120)", name="minimum_age_range"),
+        CheckConstraint("points_total IS NULL OR (points_total BETWEEN 1 AND 1000)", name="points_total_range"),
+        CheckConstraint("points_per_project IS NULL OR (points_per_project >= 1 AND (points_total IS NULL "
+                        "OR points_per_project <= points_total))", name="points_per_project_range"),
+        CheckConstraint("kind <> 'cumulative' OR (points_total IS NOT NULL AND points_per_project IS NOT NULL)",
+                        name="cumulative_has_points"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +77,12 @@ class BallotRules(Base):
     max_choices: Mapped[int | None]
     # Knapsack only: the chosen projects must cost at least this share of the envelope (None: no minimum).
     min_share_percent: Mapped[int | None]
+    # Cumulative only: the points a voter spreads in each envelope, and the most one project may receive.
+    points_total: Mapped[int | None]
+    points_per_project: Mapped[int | None]
+    # Besides the city-wide envelope and their own district's, a voter may vote in one other district of their
+    # choice.
+    other_district: Mapped[bool] = mapped_column(default=False)
     frozen_at: Mapped[datetime | None]
     # Who may vote (set on the eligibility page, frozen with the rest): online voters must have verified their
     # census entry; voters must be at least this old in the year of the vote (None: no minimum).
@@ -112,7 +131,11 @@ class Ballot(Base):
 
 
 class BallotChoice(Base):
-    """A project chosen on a ballot (a frozen ``BallotItem``)."""
+    """A project on a ballot (a frozen ``BallotItem``) and what the voter gave it.
+
+    ``value``: 1 for approval and knapsack ballots (only chosen projects have a row); the points for cumulative
+    ballots (only projects given points have a row); the grade (``Grade``, 0..3) for majority judgment (every
+    project of the envelope has a row)."""
 
     __tablename__ = "ballot_choice"
     __table_args__ = (
@@ -122,7 +145,6 @@ class BallotChoice(Base):
 
     ballot_id: Mapped[str] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"), primary_key=True)
     ballot_item_id: Mapped[int] = mapped_column(ForeignKey("ballot_item.id"), primary_key=True, index=True)
-    # 1 for approval and knapsack ballots; room for points (cumulative) or a grade (majority judgment) later.
     value: Mapped[int] = mapped_column(default=1)
 
     ballot: Mapped[Ballot] = relationship(back_populates="choices")

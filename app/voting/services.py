@@ -46,10 +46,11 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, lazy_ngettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import exists, select, update
@@ -68,12 +69,15 @@ from app.cycles.services import phase_of
 from app.extensions import db
 from app.proposals.models import BallotItem
 from app.voting import census
-from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Participation, VoteChannel
+from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Grade, Participation, VoteChannel
 from app.voting.permissions import can
 
-BUILT_KINDS = (BallotKind.APPROVAL, BallotKind.KNAPSACK)
+BUILT_KINDS = tuple(BallotKind)
+# Kinds where the voter gives each project a number (points, a grade) rather than a tick.
+VALUED_KINDS = (BallotKind.CUMULATIVE, BallotKind.MAJORITY_JUDGMENT)
 DEFAULT_RULES = {"kind": BallotKind.APPROVAL, "min_choices": 1, "max_choices": 5, "min_share_percent": None}
 MAX_CHOICES_LIMIT = 1000
+MAX_POINTS = 1000  # as the database's check constraint says
 # Staff who may record someone else's vote (phone, paper).
 RECORDING_ROLES = frozenset({Role.OFFICIAL, Role.AGENT})
 
@@ -114,23 +118,35 @@ class VoterEnvelope:
     label: str
     budget_cents: int
     items: list[BallotItem] = field(default_factory=list)
+    # A district the voter chose besides their own (where the rules allow one).
+    added: bool = False
 
     @property
     def field_name(self) -> str:
         return "citywide" if self.key is None else f"district_{self.key}"
 
+    def item_field(self, item) -> str:
+        """The form field of one project's points or grade."""
+        return f"{self.field_name}-{item.id}"
+
 
 @dataclass
 class ReceiptBallot:
-    """What a receipt shows: the envelope, the day the ballot was cast and the projects recorded."""
+    """What a receipt shows: the envelope, the day the ballot was cast and the projects recorded, with the points
+    or grade each received (``values``: ballot item id -> ``BallotChoice.value``)."""
 
     label: str
     day: object
     items: list[BallotItem]
+    values: dict = field(default_factory=dict)
 
     @property
     def total_cents(self) -> int:
         return sum(item.cost_cents for item in self.items)
+
+    @property
+    def entries(self) -> list[tuple[BallotItem, int]]:
+        return [(item, self.values.get(item.id, 1)) for item in self.items]
 
 
 # --- Transactions ----------------------------------------------------------------------------------------------------
@@ -205,9 +221,41 @@ def kind_label(kind) -> str:
     return str({
         BallotKind.APPROVAL: _l("Approval: choose a number of projects"),
         BallotKind.KNAPSACK: _l("Budget: choose projects within the envelope"),
-        BallotKind.CUMULATIVE: _l("Points spread among projects"),
+        BallotKind.CUMULATIVE: _l("Points: spread points among the projects"),
         BallotKind.MAJORITY_JUDGMENT: _l("Majority judgment: a grade for every project"),
     }[BallotKind(kind)])
+
+
+def kind_explanation(kind) -> str:
+    """What a voter does with a ballot of this kind, and how it is counted, in plain words."""
+    return str({
+        BallotKind.APPROVAL: _l("Each voter ticks the projects they want, between a minimum and a maximum number. "
+                                "The projects with the most votes are funded, in order, while the envelope lasts."),
+        BallotKind.KNAPSACK: _l("Each voter ticks projects whose costs add up to no more than the envelope, like "
+                                "a budget of their own. The projects with the most votes are funded, in order, "
+                                "while the envelope lasts."),
+        BallotKind.CUMULATIVE: _l("Each voter has a number of points to spread among the projects, with a limit "
+                                  "per project: several points on one project show stronger support. The projects "
+                                  "with the most points are funded, in order, while the envelope lasts."),
+        BallotKind.MAJORITY_JUDGMENT: _l("Each voter gives every project of the envelope one grade out of four, from "
+                                         "“Excellent” to “To reject”. Projects are ranked by their median grade "
+                                         "(the grade that at least half of the voters give or exceed) and funded "
+                                         "in that order while the envelope lasts."),
+    }[BallotKind(kind)])
+
+
+def grade_label(grade) -> str:
+    return str({
+        Grade.TO_REJECT: _l("To reject"),
+        Grade.ACCEPTABLE: _l("Acceptable"),
+        Grade.GOOD: _l("Good"),
+        Grade.EXCELLENT: _l("Excellent"),
+    }[Grade(grade)])
+
+
+def grades() -> list[tuple[int, str]]:
+    """The grades of a majority-judgment ballot as (value, label), best first, as a voter reads them."""
+    return [(int(grade), grade_label(grade)) for grade in sorted(Grade, reverse=True)]
 
 
 def results_published(cycle: Cycle, now=None) -> bool:
@@ -239,13 +287,16 @@ def needs_district(cycle: Cycle, who) -> bool:
 
 def envelopes_for_keys(cycle: Cycle, keys) -> list[VoterEnvelope]:
     """The given envelopes of the cycle with their frozen projects (by title), in the cycle's order."""
+    from app.proposals.models import Proposal
+
     wanted = set(keys)
     available = voting_envelopes(cycle)
     envelopes = [VoterEnvelope(key, label, budget) for key, (label, budget) in available.items() if key in wanted]
     if not envelopes:
         return []
+    # The proposal brings the theme and the photo (its first image) shown on the ballot.
     items = db.session.scalars(select(BallotItem).where(BallotItem.cycle_id == cycle.id)
-                               .options(selectinload(BallotItem.proposal))).all()
+                               .options(selectinload(BallotItem.proposal).selectinload(Proposal.images))).all()
     by_key = {envelope.key: envelope for envelope in envelopes}
     for item in sorted(items, key=lambda i: (i.title.casefold(), i.id)):
         if item.district_id in by_key:
@@ -253,10 +304,23 @@ def envelopes_for_keys(cycle: Cycle, keys) -> list[VoterEnvelope]:
     return [envelope for envelope in envelopes if envelope.items]
 
 
-def voter_envelopes(cycle: Cycle, who) -> list[VoterEnvelope]:
+def voter_envelopes(cycle: Cycle, who, also=()) -> list[VoterEnvelope]:
     """The envelopes a voter (or an account's voter) votes in: the city-wide one (if any) and their own district's
-    (if it has voting)."""
-    return envelopes_for_keys(cycle, [None, voter_of(who).district_id])
+    (if it has voting), plus the district envelopes in ``also`` (keys; where the rules allow one other district:
+    see ``validate_ballot``, which refuses them otherwise), marked ``added``."""
+    home = [None, voter_of(who).district_id]
+    added = [key for key in also if key not in home]
+    envelopes = envelopes_for_keys(cycle, home + added)
+    for envelope in envelopes:
+        envelope.added = envelope.key in added
+    return sorted(envelopes, key=lambda envelope: envelope.added)  # their own envelopes first (a stable sort)
+
+
+def other_districts(cycle: Cycle, who) -> list[tuple[int, str]]:
+    """(district id, name) of the envelopes a voter may add besides their own, when the rules allow one."""
+    home = voter_of(who).district_id
+    return [(key, label) for key, (label, _budget) in voting_envelopes(cycle).items()
+            if key is not None and key != home]
 
 
 def district_choices() -> list[District]:
@@ -270,8 +334,53 @@ def _as_id(raw) -> int | None:
     return int(text) if text.isdigit() and len(text) < 12 else None
 
 
+def _as_int(raw) -> int | None:
+    """A whole number as typed ("3", " -1 ", 2); None for anything else."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    text = str(raw).strip()
+    digits = text[1:] if text.startswith("-") else text
+    return int(text) if digits.isdigit() and len(digits) < 7 else None
+
+
+def _blank(raw) -> bool:
+    return raw is None or str(raw).strip() == ""
+
+
+def _entries(chosen) -> list[tuple]:
+    """(id, value) pairs, as sent, of what a caller chose in one envelope.
+
+    ``chosen`` is a list of ballot item ids (approval and knapsack: each chosen project, value 1), a mapping
+    id -> value (cumulative: points; majority judgment: grade), or a list of (id, value) pairs.
+    """
+    if not chosen:
+        return []
+    if isinstance(chosen, Mapping):
+        return list(chosen.items())
+    return [tuple(entry) if isinstance(entry, (tuple, list)) and len(entry) == 2 else (entry, 1) for entry in chosen]
+
+
+def stored_values(kind, chosen) -> dict[int, int]:
+    """Ballot item id -> ``BallotChoice.value`` for choices already checked by ``validate_choices``: 1 for each
+    chosen project, the points given (projects without points are left out), or the grade of every project."""
+    values = {}
+    for raw_id, raw_value in _entries(chosen):
+        item_id = _as_id(raw_id)
+        if kind == BallotKind.CUMULATIVE:
+            points = 0 if _blank(raw_value) else _as_int(raw_value)
+            if points:
+                values[item_id] = points
+        elif kind == BallotKind.MAJORITY_JUDGMENT:
+            values[item_id] = _as_int(raw_value)
+        else:
+            values[item_id] = 1
+    return values
+
+
 def rules_text(rules: BallotRules, envelope: VoterEnvelope) -> str:
-    """The rule of one envelope in a sentence, for the ballot page."""
+    """The rule of one envelope in a sentence (or two), for the ballot page."""
     low, high = rules.min_choices, rules.max_choices
     if rules.kind == BallotKind.KNAPSACK:
         if rules.min_share_percent:
@@ -279,13 +388,24 @@ def rules_text(rules: BallotRules, envelope: VoterEnvelope) -> str:
                            budget=euros(envelope.budget_cents),
                            minimum=euros(_minimum_spend(rules, envelope.budget_cents)))
         return gettext("Choose projects whose costs add up to at most %(budget)s.", budget=euros(envelope.budget_cents))
+    if rules.kind == BallotKind.CUMULATIVE:
+        return " ".join((
+            ngettext("You have %(num)d point to spread among these projects.",
+                     "You have %(num)d points to spread among these projects.", rules.points_total),
+            ngettext("At most %(num)d point on one project.", "At most %(num)d points on one project.",
+                     rules.points_per_project),
+        ))
+    if rules.kind == BallotKind.MAJORITY_JUDGMENT:
+        return gettext("Give each of these projects one grade, from “%(best)s” to “%(worst)s”: every project "
+                       "needs a grade.", best=grade_label(Grade.EXCELLENT), worst=grade_label(Grade.TO_REJECT))
     if high is None:
-        return gettext("Choose at least %(min)d of these projects.", min=low) if low > 1 else gettext(
-            "Choose the projects you want, as many as you like.")
+        return ngettext("Choose at least %(num)d of these projects.", "Choose at least %(num)d of these projects.",
+                        low) if low > 1 else gettext("Choose the projects you want, as many as you like.")
     if low == high:
-        return gettext("Choose exactly %(num)d of these projects.", num=high)
+        return ngettext("Choose exactly %(num)d of these projects.", "Choose exactly %(num)d of these projects.",
+                        high)
     if low <= 1:
-        return gettext("Choose up to %(max)d of these projects.", max=high)
+        return ngettext("Choose up to %(num)d of these projects.", "Choose up to %(num)d of these projects.", high)
     return gettext("Choose between %(min)d and %(max)d of these projects.", min=low, max=high)
 
 
@@ -299,30 +419,35 @@ def _minimum_spend(rules: BallotRules, budget_cents: int) -> int:
     return -(-budget_cents * (rules.min_share_percent or 0) // 100)  # rounded up: integer arithmetic, no floats
 
 
-def validate_choices(rules: BallotRules, envelope: VoterEnvelope, chosen_ids) -> list:
+def _quoted(titles) -> LazyString:
+    """Project titles between quotation marks, in the reader's language (« » in French), when shown."""
+    return LazyString(lambda: ", ".join(gettext("“%(title)s”", title=title) for title in titles))
+
+
+def validate_choices(rules: BallotRules, envelope: VoterEnvelope, chosen) -> list:
     """Translated messages naming each rule the choices break in ``envelope`` (empty when the ballot is valid).
 
-    ``chosen_ids`` are ballot item ids as sent (strings or integers). Checks: ids that are no project at all,
-    projects of another cycle or of another envelope, duplicates, the number of projects (approval: min and max;
-    knapsack: min, and max when set), the envelope's budget (knapsack), and its minimum share (knapsack).
+    ``chosen`` is what the voter sent for this envelope (see ``_entries``). Checks, for every kind: ids that are no
+    project at all, projects of another cycle or of another envelope, duplicates. Then approval: the number of
+    projects (min, max); knapsack: the number (min, and max when set), the envelope's budget and its minimum share;
+    cumulative: the points of each project (0 to points_per_project), their total (at most points_total) and the
+    number of projects given points (min, and max when set); majority judgment: a grade (0 to 3) for every project.
     """
     errors = []
-    if rules.kind not in BUILT_KINDS:
-        return [_l("This kind of ballot is not available yet.")]
+    kind = BallotKind(rules.kind)
     items = {item.id: item for item in envelope.items}
-    seen, chosen, strangers, duplicates = set(), [], [], []
-    for raw in chosen_ids:
-        item_id = _as_id(raw)
+    given, strangers, duplicates = {}, [], []
+    for raw_id, raw_value in _entries(chosen):
+        item_id = _as_id(raw_id)
         if item_id is None:
-            errors.append(_l("“%(value)s” is not a project of this ballot.", value=str(raw)[:20]))
+            errors.append(_l("“%(value)s” is not a project of this ballot.", value=str(raw_id)[:20]))
             continue
-        if item_id in seen:
+        if item_id in given or item_id in strangers:
             if item_id not in duplicates:
                 duplicates.append(item_id)
             continue
-        seen.add(item_id)
         if item_id in items:
-            chosen.append(items[item_id])
+            given[item_id] = raw_value
         else:
             strangers.append(item_id)
     for item_id in duplicates:
@@ -340,14 +465,26 @@ def validate_choices(rules: BallotRules, envelope: VoterEnvelope, chosen_ids) ->
             else:
                 errors.append(_l("“%(title)s” belongs to another envelope: it cannot be chosen among the projects "
                                  "of %(envelope)s.", title=item.title, envelope=envelope.label))
-    count = len(seen)
+    check = {BallotKind.CUMULATIVE: _check_points, BallotKind.MAJORITY_JUDGMENT: _check_grades}.get(kind, _check_ticks)
+    return errors + check(rules, envelope, items, given)
+
+
+def _check_ticks(rules: BallotRules, envelope: VoterEnvelope, items: dict, given: dict) -> list:
+    """Approval and knapsack: each project is chosen (value 1) or left out."""
+    errors = [_l("“%(title)s”: “%(value)s” is not a choice (a project is either chosen or not).",
+                 title=items[item_id].title, value=str(value)[:20])
+              for item_id, value in given.items() if _as_int(value) != 1]
+    count = len(given)
     if rules.max_choices is not None and count > rules.max_choices:
-        errors.append(_l("You chose %(count)d projects; the maximum is %(max)d.", count=count, max=rules.max_choices))
+        errors.append(lazy_ngettext("You chose %(num)d project; the maximum is %(max)d.",
+                                    "You chose %(num)d projects; the maximum is %(max)d.", count,
+                                    max=rules.max_choices))
     if count < rules.min_choices:
-        errors.append(_l("Too few projects: you chose %(count)d, the minimum is %(min)d.", count=count,
-                         min=rules.min_choices))
+        errors.append(lazy_ngettext("You chose %(num)d project; the minimum is %(min)d.",
+                                    "You chose %(num)d projects; the minimum is %(min)d.", count,
+                                    min=rules.min_choices))
     if rules.kind == BallotKind.KNAPSACK:
-        total = sum(item.cost_cents for item in chosen)
+        total = sum(items[item_id].cost_cents for item_id in given)
         if total > envelope.budget_cents:
             errors.append(_l("Your choices cost %(total)s, more than the %(budget)s of this envelope: remove a "
                              "project or choose a cheaper one.", total=_euros(total),
@@ -360,17 +497,87 @@ def validate_choices(rules: BallotRules, envelope: VoterEnvelope, chosen_ids) ->
     return errors
 
 
-def _validate_all(rules: BallotRules, envelopes: list[VoterEnvelope], choices_by_envelope: dict) -> dict:
+def _check_points(rules: BallotRules, envelope: VoterEnvelope, items: dict, given: dict) -> list:
+    """Cumulative: 0 to points_per_project points on each project, at most points_total in all."""
+    errors, total, count = [], 0, 0
+    for item_id, raw in given.items():
+        points = 0 if _blank(raw) else _as_int(raw)
+        title = items[item_id].title
+        if points is None or points < 0:
+            errors.append(_l("“%(value)s” is not a number of points (project “%(title)s”): please give a whole "
+                             "number from 0 to %(max)d.", value=str(raw)[:20], title=title,
+                             max=rules.points_per_project))
+            continue
+        if points > rules.points_per_project:
+            errors.append(lazy_ngettext("At most %(num)d point on one project: you gave %(points)d to “%(title)s”.",
+                                        "At most %(num)d points on one project: you gave %(points)d to "
+                                        "“%(title)s”.", rules.points_per_project, points=points, title=title))
+        total += points
+        count += 1 if points else 0
+    if total > rules.points_total:
+        errors.append(lazy_ngettext("You gave %(given)d points; you have %(num)d point.",
+                                    "You gave %(given)d points; you have %(num)d.", rules.points_total,
+                                    given=total))
+    if rules.max_choices is not None and count > rules.max_choices:
+        errors.append(lazy_ngettext("You gave points to %(num)d project; the maximum is %(max)d.",
+                                    "You gave points to %(num)d projects; the maximum is %(max)d.", count,
+                                    max=rules.max_choices))
+    if count < rules.min_choices:
+        errors.append(lazy_ngettext("You gave points to %(num)d project; the minimum is %(min)d.",
+                                    "You gave points to %(num)d projects; the minimum is %(min)d.", count,
+                                    min=rules.min_choices))
+    return errors
+
+
+def _check_grades(rules: BallotRules, envelope: VoterEnvelope, items: dict, given: dict) -> list:
+    """Majority judgment: one grade of the scale (0 to 3) for every project of the envelope."""
+    errors, missing = [], []
+    for item in envelope.items:
+        raw = given.get(item.id)
+        if _blank(raw):
+            missing.append(item.title)
+        elif _as_int(raw) not in {int(grade) for grade in Grade}:
+            errors.append(_l("“%(title)s”: “%(value)s” is not one of the grades.", title=item.title,
+                             value=str(raw)[:20]))
+    if missing:
+        errors.insert(0, lazy_ngettext("Please grade every project: %(titles)s has no grade.",
+                                       "Please grade every project: %(titles)s have no grade.", len(missing),
+                                       titles=_quoted(missing)))
+    return errors
+
+
+def added_district_errors(rules: BallotRules, envelopes: list[VoterEnvelope]) -> dict:
+    """Envelope key -> messages for the districts a voter added besides their own that the rules refuse: any, when
+    the rules keep voters to their own district; more than one otherwise."""
     errors = {}
-    known = {envelope.key for envelope in envelopes}
-    for key in choices_by_envelope:
-        if key not in known:
-            errors[key] = [_l("You cannot vote in this envelope.")]
+    for index, envelope in enumerate(envelope for envelope in envelopes if envelope.added):
+        if not rules.other_district:
+            errors[envelope.key] = [_l("This budget does not let you vote in another district than yours: you vote "
+                                       "for the whole city and for your own district only.")]
+        elif index > 0:
+            errors[envelope.key] = [_l("You can vote in only one district besides your own.")]
+    return errors
+
+
+def validate_ballot(rules: BallotRules, envelopes: list[VoterEnvelope], choices_by_envelope: dict) -> dict:
+    """Envelope key -> translated messages naming each rule broken (empty when the whole ballot is valid):
+    envelopes the voter may not vote in, then each envelope's choices (``validate_choices``)."""
+    errors = {key: [_l("You cannot vote in this envelope.")] for key in choices_by_envelope
+              if key not in {envelope.key for envelope in envelopes}}
+    errors.update(added_district_errors(rules, envelopes))
     for envelope in envelopes:
+        if envelope.key in errors:
+            continue
         problems = validate_choices(rules, envelope, choices_by_envelope.get(envelope.key) or [])
         if problems:
             errors[envelope.key] = problems
     return errors
+
+
+def chosen_entries(rules: BallotRules, envelope: VoterEnvelope, chosen) -> list[tuple[BallotItem, int]]:
+    """(project, value) of checked choices, in the envelope's order: what the review page and the receipt show."""
+    values = stored_values(rules.kind, chosen)
+    return [(item, values[item.id]) for item in envelope.items if item.id in values]
 
 
 # --- Who may vote now ------------------------------------------------------------------------------------------------
@@ -484,15 +691,16 @@ def check_receipt(cycle: Cycle, code: str) -> list[ReceiptBallot]:
     for ballot in ballots:
         label = labels[ballot.district_id][0] if ballot.district_id in labels else _l("Envelope")
         items = sorted((choice.item for choice in ballot.choices), key=lambda i: (i.title.casefold(), i.id))
-        result.append(ReceiptBallot(label=label, day=ballot.day, items=items))
+        values = {choice.ballot_item_id: choice.value for choice in ballot.choices}
+        result.append(ReceiptBallot(label=label, day=ballot.day, items=items, values=values))
     return result
 
 
 # --- Casting and changing --------------------------------------------------------------------------------------------
 
-def _write_ballot(ballot: Ballot, chosen_ids) -> None:
-    for item_id in sorted({_as_id(raw) for raw in chosen_ids}):
-        ballot.choices.append(BallotChoice(ballot_item_id=item_id))
+def _write_ballot(ballot: Ballot, kind, chosen) -> None:
+    for item_id, value in sorted(stored_values(kind, chosen).items()):
+        ballot.choices.append(BallotChoice(ballot_item_id=item_id, value=value))
 
 
 def _resolve(actor, voter: Voter | None, channel: VoteChannel) -> Voter:
@@ -520,10 +728,11 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
     ``actor`` is who acts (the voter's account on the web, the staff member on paper or by phone, None with a
     voting code); ``voter`` defaults to the actor's own identity on the web. ``station`` is the polling station
     of a paper ballot (audited). ``choices_by_envelope`` maps an envelope key (district id, None = city-wide) to the
-    chosen ballot item ids; an envelope left out is an empty choice there (refused unless the rules allow no
-    project). The voter votes in every envelope they are entitled to. Raises NotAllowed (phase, account,
-    eligibility), BallotInvalid (rules) or ServiceError ("You have already voted in this budget."); in every case
-    nothing is written.
+    choices there: a list of ballot item ids (approval, knapsack), or a mapping item id -> points (cumulative) or
+    grade (majority judgment); an envelope left out is an empty choice there (refused unless the rules allow it).
+    The voter votes in every envelope they are entitled to, plus one other district given as a key where the rules
+    allow it. Raises NotAllowed (phase, account, eligibility), BallotInvalid (rules) or ServiceError ("You have
+    already voted in this budget."); in every case nothing is written.
     """
     begin_write()
     channel = _channel(channel)
@@ -535,7 +744,7 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
     ensure_ballot_frozen(cycle)
     if needs_district(cycle, voter):
         raise ServiceError(_l("Please choose your district before voting."))
-    envelopes = voter_envelopes(cycle, voter)
+    envelopes = voter_envelopes(cycle, voter, also=choices_by_envelope)
     if not envelopes:
         raise ServiceError(_l("There is no project to vote for in your district in this budget."))
     code = new_receipt_code()
@@ -544,7 +753,7 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
     try:
         with db.session.begin_nested():
             rules = _frozen_rules(cycle)
-            errors = _validate_all(rules, envelopes, choices_by_envelope)
+            errors = validate_ballot(rules, envelopes, choices_by_envelope)
             if errors:
                 raise BallotInvalid(errors)
             db.session.add(Participation(cycle_id=cycle.id, voter_key=voter.key, channel=channel, day=today,
@@ -554,7 +763,7 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
             for envelope in envelopes:
                 ballot = Ballot(id=secrets.token_hex(16), cycle_id=cycle.id, district_id=envelope.key,
                                 receipt_hash=receipt_hash(cycle.id, envelope.key, code), day=today)
-                _write_ballot(ballot, choices_by_envelope.get(envelope.key) or [])
+                _write_ballot(ballot, rules.kind, choices_by_envelope.get(envelope.key))
                 db.session.add(ballot)
             db.session.flush()
     except IntegrityError:
@@ -593,7 +802,7 @@ def change_ballot(actor, cycle: Cycle, receipt_code: str, new_choices: dict, vot
     ballots = _ballots_for_code(cycle, receipt_code, for_update=True)
     envelopes = envelopes_for_keys(cycle, [ballot.district_id for ballot in ballots])
     rules = _frozen_rules(cycle)
-    errors = _validate_all(rules, envelopes, new_choices)
+    errors = validate_ballot(rules, envelopes, new_choices)
     if errors:
         raise BallotInvalid(errors)
     today = local_now().date()
@@ -603,7 +812,7 @@ def change_ballot(actor, cycle: Cycle, receipt_code: str, new_choices: dict, vot
             ballot.day = today
         db.session.flush()  # the old choices go first: a new one may have the same (ballot, project) key
         for ballot in ballots:
-            _write_ballot(ballot, new_choices.get(ballot.district_id) or [])
+            _write_ballot(ballot, rules.kind, new_choices.get(ballot.district_id))
         db.session.flush()
 
 
@@ -619,19 +828,26 @@ def choose_district(actor, district: District | None) -> None:
 
 # --- Ballot rules (officials) ----------------------------------------------------------------------------------------
 
-def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | None,
-               min_share_percent: int | None) -> BallotRules:
-    """Set the rules of a cycle's ballot. Refused once the first ballot has been cast (the rules are frozen)."""
-    begin_write()
-    if not can(actor, "rules.manage"):
-        raise NotAllowed(_l("Only an official can set the ballot rules."))
-    frozen = _l("Ballots have already been cast in this budget: its ballot rules can no longer change.")
+def rules_frozen_reason(cycle: Cycle, rules: BallotRules | None = None):
+    """Why the rules of ``cycle`` can no longer change (a translated message), or None while they can: they freeze
+    when the first ballot is cast, or when voting opens by the server's clock, whichever comes first."""
+    rules = rules if rules is not None else rules_of(cycle)
+    if (rules is not None and rules.frozen_at is not None) or ballots_cast(cycle):
+        return _l("Ballots have already been cast in this budget: its ballot rules can no longer change.")
+    phase = phase_of(cycle)
+    if phase is not None and PhaseKind(phase).order >= PhaseKind.VOTING.order:
+        return _l("Voting has opened in this budget: its ballot rules can no longer change.")
+    return None
+
+
+def _checked_rules(kind, min_choices, max_choices, min_share_percent, points_total, points_per_project) -> dict:
+    """The column values of valid rules (what a kind does not use is cleared); ServiceError naming the field."""
     try:
         kind = BallotKind(kind)
     except ValueError:
         raise ServiceError(_l("Please choose a kind of ballot from the list."), field="kind")
-    if kind not in BUILT_KINDS:
-        raise ServiceError(_l("This kind of ballot is not available yet."), field="kind")
+    if kind == BallotKind.MAJORITY_JUDGMENT:  # every project gets a grade: no number of projects to choose
+        min_choices, max_choices = 0, None
     if min_choices is None or not 0 <= min_choices <= MAX_CHOICES_LIMIT:
         raise ServiceError(_l("The minimum must be a number between 0 and %(max)d.", max=MAX_CHOICES_LIMIT),
                            field="min_choices")
@@ -646,11 +862,38 @@ def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | N
         min_share_percent = None
     elif min_share_percent is not None and not 0 <= min_share_percent <= 100:
         raise ServiceError(_l("The minimum share is a percentage between 0 and 100."), field="min_share_percent")
-    values = {"kind": kind, "min_choices": min_choices, "max_choices": max_choices,
-              "min_share_percent": min_share_percent}
+    if kind != BallotKind.CUMULATIVE:
+        points_total = points_per_project = None
+    else:
+        if points_total is None or not 1 <= points_total <= MAX_POINTS:
+            raise ServiceError(_l("A points ballot needs the number of points each voter spreads in an envelope, "
+                                  "from 1 to %(max)d.", max=MAX_POINTS), field="points_total")
+        if points_per_project is None or not 1 <= points_per_project <= points_total:
+            raise ServiceError(_l("Please give the most points one project may receive, from 1 to the %(num)d "
+                                  "points of an envelope.", num=points_total), field="points_per_project")
+    return {"kind": kind, "min_choices": min_choices, "max_choices": max_choices,
+            "min_share_percent": min_share_percent, "points_total": points_total,
+            "points_per_project": points_per_project}
+
+
+RULE_COLUMNS = ("kind", "min_choices", "max_choices", "min_share_percent", "points_total", "points_per_project",
+                "other_district")
+
+
+def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | None,
+               min_share_percent: int | None, points_total: int | None = None, points_per_project: int | None = None,
+               other_district: bool = False) -> BallotRules:
+    """Set the rules of a cycle's ballot. Refused once voting has opened or the first ballot has been cast."""
+    begin_write()
+    if not can(actor, "rules.manage"):
+        raise NotAllowed(_l("Only an official can set the ballot rules."))
+    values = _checked_rules(kind, min_choices, max_choices, min_share_percent, points_total, points_per_project)
+    values["other_district"] = bool(other_district)
     rules = rules_of(cycle)
-    if (rules is not None and rules.frozen_at is not None) or ballots_cast(cycle):
-        raise ServiceError(frozen)
+    reason = rules_frozen_reason(cycle, rules)
+    if reason is not None:
+        raise ServiceError(reason)
+    frozen = _l("Ballots have already been cast in this budget: its ballot rules can no longer change.")
     before = None
     if rules is None:
         try:
@@ -660,8 +903,8 @@ def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | N
         except IntegrityError:  # the first ballot saved the default rules in the meantime
             raise ServiceError(frozen)
     else:
-        before = {"kind": rules.kind.value, "min_choices": rules.min_choices, "max_choices": rules.max_choices,
-                  "min_share_percent": rules.min_share_percent}
+        before = {name: getattr(rules, name) for name in RULE_COLUMNS}
+        before["kind"] = BallotKind(before["kind"]).value
         # Conditional: a ballot cast meanwhile has frozen the rules (PostgreSQL re-reads the row after the wait).
         changed = db.session.execute(update(BallotRules)
                                      .where(BallotRules.id == rules.id, BallotRules.frozen_at.is_(None))
@@ -669,7 +912,7 @@ def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | N
         if changed != 1:
             raise ServiceError(frozen)
         db.session.refresh(rules)
-    audit.record(actor, "voting.rules_saved", cycle, before=before, kind=kind.value, min_choices=min_choices,
-                 max_choices=max_choices, min_share_percent=min_share_percent)
+    audit.record(actor, "voting.rules_saved", cycle, before=before,
+                 **{**values, "kind": values["kind"].value})
     db.session.flush()
     return rules

@@ -1,9 +1,10 @@
 """The voting pages: the ballot, its review, the receipt, changing a vote, checking a receipt, the ballot rules.
 
-The ballot works without JavaScript: choose (checkboxes), review (a second POST showing the whole ballot, the
-choices kept in hidden fields), confirm (checked again by the server and cast). ``voting.js`` only adds a live
-counter. While a vote is being changed, the receipt code travels in a hidden field of each form (never in an
-address) and every step checks it again.
+The ballot works without JavaScript: choose (checkboxes, points or grades), review (a second POST showing the whole
+ballot, the choices kept in hidden fields), confirm (checked again by the server and cast). ``voting.js`` only adds a
+live counter. While a vote is being changed, the receipt code travels in a hidden field of each form (never in an
+address) and every step checks it again. Where the rules let a voter vote in one other district, the district they
+pick travels as ``also`` (in the address of the ballot page, then in a hidden field).
 
 Paper ballots use these same pages, form and checks: polling-station staff reach the ballot from their console
 (``paper_views``) with a ``paper`` field, a signed token of the census entry they checked (never the identifier),
@@ -20,7 +21,7 @@ from app.cycles.models import Cycle, District
 from app.cycles.services import get_cycle_by_slug
 from app.extensions import db, limiter
 from app.voting import census, paper, services
-from app.voting.forms import DistrictForm, ReceiptForm, RulesForm, ballot_form
+from app.voting.forms import DistrictForm, ReceiptForm, RulesForm, ballot_form, prefilled, submitted_choices
 from app.voting.permissions import can
 
 bp = Blueprint("voting", __name__, url_prefix="/vote", template_folder="templates")
@@ -35,7 +36,7 @@ _code_limited = limiter.shared_limit(
 
 @bp.app_context_processor
 def voting_helpers():
-    return {"can_voting": can}
+    return {"can_voting": can, "vote_grade_label": services.grade_label}
 
 
 def _cycle(slug: str) -> Cycle:
@@ -63,6 +64,12 @@ class _Stop(Exception):
     def __init__(self, response):
         super().__init__()
         self.response = response
+
+
+def _added_district() -> int | None:
+    """The district a voter adds besides their own (``also``), as sent."""
+    raw = (request.form if request.method == "POST" else request.args).get("also") or ""
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
 def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
@@ -94,7 +101,9 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
             db.session.rollback()
             raise _Stop(_unavailable(cycle, error.message))
         db.session.commit()
-    envelopes = services.voter_envelopes(cycle, voter)
+    added = _added_district()
+    g.voter = voter
+    envelopes = services.voter_envelopes(cycle, voter, also=[added] if added is not None else [])
     if not envelopes:
         raise _Stop(_unavailable(cycle, _("There is no project to vote for in your district in this budget.")))
     return envelopes
@@ -145,22 +154,25 @@ def _posted_paper() -> str:
     return (request.form.get("paper") or "").strip()[:300] if request.method == "POST" else ""
 
 
-def _choices(form, envelopes) -> dict:
-    """Envelope key -> chosen ballot item ids (as sent), read from the ballot form."""
-    return {envelope.key: list(form[envelope.field_name].data or [])[:200] for envelope in envelopes}
-
-
-def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200):
+def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, errors: dict | None = None):
+    rules = services.rules_for(cycle)
+    added = next((envelope for envelope in envelopes if envelope.added), None)
+    voter = g.get("voter")
+    offer_other = rules.other_district and not receipt and not g.get("paper") and voter is not None
     return _no_store(make_response(render_template(
-        "voting/ballot.html", cycle=cycle, envelopes=envelopes, form=form, receipt=receipt,
-        rules=services.rules_for(cycle), rules_text=services.rules_text, paper=g.get("paper"),
+        "voting/ballot.html", cycle=cycle, envelopes=envelopes, form=form, receipt=receipt, rules=rules,
+        rules_text=services.rules_text, errors=errors or {}, added=added, paper=g.get("paper"),
+        other_districts=services.other_districts(cycle, voter) if offer_other else [],
+        grades=services.grades(),
     ), status))
 
 
-def _show_errors(form, envelopes, errors: dict) -> None:
-    for envelope in envelopes:
-        if errors.get(envelope.key):
-            form[envelope.field_name].errors = [str(message) for message in errors[envelope.key]]
+def _refused_districts(cycle, envelopes) -> tuple[list, dict]:
+    """The envelopes to show and the errors of a district added against the rules (or one with no vote)."""
+    errors = services.added_district_errors(services.rules_for(cycle), envelopes)
+    if _added_district() is not None and not any(envelope.added for envelope in envelopes):
+        errors[_added_district()] = [_("There is no vote in this district in this budget.")]
+    return [envelope for envelope in envelopes if envelope.key not in errors], errors
 
 
 # --- The ballot ------------------------------------------------------------------------------------------------------
@@ -177,8 +189,10 @@ def ballot(slug: str):
         envelopes = _envelopes(cycle, receipt)
     except _Stop as stop:
         return stop.response
-    form = ballot_form(envelopes) if request.method == "POST" else ballot_form(envelopes, prefill={})
-    return _render_ballot(cycle, envelopes, form, receipt)
+    envelopes, errors = _refused_districts(cycle, envelopes)
+    kind = services.rules_for(cycle).kind
+    form = ballot_form(envelopes, kind) if request.method == "POST" else ballot_form(envelopes, kind, prefill={})
+    return _render_ballot(cycle, envelopes, form, receipt, 422 if errors else 200, errors)
 
 
 @bp.route("/<slug>/review", methods=["POST"])
@@ -191,18 +205,17 @@ def review(slug: str):
         envelopes = _envelopes(cycle, receipt)
     except _Stop as stop:
         return stop.response
-    form = ballot_form(envelopes)
-    choices = _choices(form, envelopes)
     rules = services.rules_for(cycle)
-    errors = {envelope.key: services.validate_choices(rules, envelope, choices[envelope.key])
-              for envelope in envelopes}
-    if any(errors.values()):
-        _show_errors(form, envelopes, errors)
-        return _render_ballot(cycle, envelopes, form, receipt, 422)
-    chosen = {envelope.key: [item for item in envelope.items if str(item.id) in set(choices[envelope.key])]
+    form = ballot_form(envelopes, rules.kind)
+    choices = submitted_choices(form, envelopes, rules.kind)
+    errors = services.validate_ballot(rules, envelopes, choices)
+    if errors:
+        return _render_ballot(cycle, envelopes, form, receipt, 422, errors)
+    chosen = {envelope.key: services.chosen_entries(rules, envelope, choices[envelope.key])
               for envelope in envelopes}
     return _no_store(make_response(render_template(
         "voting/review.html", cycle=cycle, envelopes=envelopes, chosen=chosen, form=form, receipt=receipt,
+        rules=rules, added=next((envelope for envelope in envelopes if envelope.added), None),
         paper=g.get("paper"))))
 
 
@@ -216,8 +229,9 @@ def confirm(slug: str):
         envelopes = _envelopes(cycle, receipt, already_voted_status=409)
     except _Stop as stop:
         return stop.response
-    form = ballot_form(envelopes)
-    choices = _choices(form, envelopes)
+    kind = services.rules_for(cycle).kind
+    form = ballot_form(envelopes, kind)
+    choices = submitted_choices(form, envelopes, kind)
     _end_reads()
     try:
         if g.get("paper"):
@@ -228,8 +242,7 @@ def confirm(slug: str):
             code = services.cast(current_user, cycle, choices)
     except services.BallotInvalid as error:
         db.session.rollback()
-        _show_errors(form, envelopes, error.errors)
-        return _render_ballot(cycle, envelopes, form, receipt, 422)
+        return _render_ballot(cycle, envelopes, form, receipt, 422, error.errors)
     except NotAllowed as error:
         db.session.rollback()
         return _unavailable(cycle, error.message, 403)
@@ -288,10 +301,11 @@ def change(slug: str):
             form.code.errors = [*form.code.errors, error.message]
         else:
             receipt = services.normalise_receipt(form.code.data)
-            prefill = {envelope.field_name: [str(choice.ballot_item_id) for ballot in ballots
-                                             if ballot.district_id == envelope.key for choice in ballot.choices]
-                       for envelope in envelopes}
-            return _render_ballot(cycle, envelopes, ballot_form(envelopes, prefill=prefill), receipt)
+            kind = services.rules_for(cycle).kind
+            recorded = {ballot.district_id: {choice.ballot_item_id: choice.value for choice in ballot.choices}
+                        for ballot in ballots}
+            form = ballot_form(envelopes, kind, prefill=prefilled(envelopes, kind, recorded))
+            return _render_ballot(cycle, envelopes, form, receipt)
     return _no_store(make_response(render_template("voting/change.html", cycle=cycle, form=form),
                                    422 if form.errors else 200))
 
@@ -312,7 +326,7 @@ def check(slug: str):
             form.code.errors = [*form.code.errors, error.message]
     return _no_store(make_response(render_template(
         "voting/check.html", cycle=cycle, form=form, published=published, found=found,
-        results_start=services.results_start(cycle),
+        results_start=services.results_start(cycle), kind=services.rules_for(cycle).kind.value,
     ), 422 if form.errors else 200))
 
 
@@ -324,14 +338,16 @@ def check(slug: str):
 def rules(slug: str):
     cycle = _cycle(slug)
     current = services.rules_for(cycle)
-    frozen = current.frozen_at is not None or services.ballots_cast(cycle)
+    frozen = services.rules_frozen_reason(cycle, current)
     form = RulesForm(obj=current)
     service_errors = []
-    if not frozen and form.validate_on_submit():
+    if frozen is None and form.validate_on_submit():
         _end_reads()
         try:
             services.save_rules(current_user, cycle, form.kind.data, form.min_choices.data, form.max_choices.data,
-                                form.min_share_percent.data)
+                                form.min_share_percent.data, points_total=form.points_total.data,
+                                points_per_project=form.points_per_project.data,
+                                other_district=form.other_district.data)
         except ServiceError as error:
             db.session.rollback()
             if error.field and error.field in form:
@@ -342,9 +358,10 @@ def rules(slug: str):
             db.session.commit()
             flash(_("The ballot rules have been saved."), "success")
             return redirect(url_for("voting.rules", slug=cycle.slug))
-    elif frozen and request.method == "POST":
-        service_errors.append(_("Ballots have already been cast in this budget: its ballot rules can no longer "
-                                "change."))
+    elif frozen is not None and request.method == "POST":
+        service_errors.append(str(frozen))
     status = 422 if form.errors or service_errors else 200
     return render_template("voting/rules.html", cycle=cycle, form=form, rules=current, saved=current.id is not None,
-                           frozen=frozen, service_errors=service_errors, kind_label=services.kind_label), status
+                           frozen=frozen, service_errors=service_errors, kind_label=services.kind_label,
+                           kind_explanation=services.kind_explanation, kinds=services.BUILT_KINDS,
+                           grades=services.grades()), status

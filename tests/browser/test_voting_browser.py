@@ -19,7 +19,7 @@ from app.demo import load_demo
 from app.extensions import db
 from app.proposals.models import BallotItem
 from app.voting.demo import DEMO_CYCLE, load_voting_demo
-from app.voting.models import Ballot, BallotChoice, Participation
+from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Participation
 from tests.browser.conftest import assert_accessible, click_and_wait, fill, screenshot
 from tests.factories import PASSWORD, make_user
 
@@ -175,13 +175,18 @@ def nojs_driver():
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_cast_without_javascript(nojs_driver, live, app, demo_vote):
-    browser = nojs_driver
-    slug, district_field = demo_vote["slug"], f"district_{demo_vote['wazemmes']}"
+def sign_in_a_resident(browser, live, app, demo_vote) -> None:
+    """A new resident of Wazemmes (with a confirmed account), signed in."""
     with app.app_context():
         make_user(email="sans-js@example.org", district_id=demo_vote["wazemmes"])
         db.session.commit()
     sign_in(browser, live, "sans-js@example.org", PASSWORD)
+
+
+def test_cast_without_javascript(nojs_driver, live, app, demo_vote):
+    browser = nojs_driver
+    slug, district_field = demo_vote["slug"], f"district_{demo_vote['wazemmes']}"
+    sign_in_a_resident(browser, live, app, demo_vote)
     browser.get(f"{live}/vote/{slug}")
     counter = envelope(browser, "citywide").find_element(By.CSS_SELECTOR, "[data-counter]")
     assert not counter.is_displayed()  # without JavaScript the counter stays hidden: it could not update
@@ -254,12 +259,240 @@ def test_district_choice_rules_page_and_receipt_check(browser, live, app, demo_v
     screenshot(browser, "voting-receipt-check-fr-narrow", width=380)
 
 
-def test_rules_page_form_for_officials(browser, live, app, demo_vote):
+def test_rules_page_form_for_officials(browser, live, app, demo_vote, monkeypatch):
+    review = clock.utcnow() - timedelta(days=20)  # the demo budget's review phase: its rules may still change
+    monkeypatch.setattr(clock, "_now", lambda: review)
     sign_in(browser, live, *OFFICIAL)
     browser.get(f"{live}/vote/{demo_vote['slug']}/rules")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".kinds dt")) == 4  # every kind explained
     fill(browser, {"min_choices": "4", "max_choices": "2"})
     click_and_wait(browser, browser.find_element(By.NAME, "submit"))
     assert browser.find_element(By.NAME, "max_choices").get_attribute("aria-invalid") == "true"
     assert_accessible(browser)
     screenshot(browser, "voting-rules-fr")
     screenshot(browser, "voting-rules-fr-narrow", width=380)
+    fill(browser, {"kind": "cumulative", "min_choices": "1", "max_choices": "", "points_total": "10"})
+    click_and_wait(browser, browser.find_element(By.NAME, "submit"))
+    assert browser.find_element(By.NAME, "points_per_project").get_attribute("aria-invalid") == "true"
+    fill(browser, {"points_per_project": "3"})
+    browser.find_element(By.NAME, "other_district").click()
+    click_and_wait(browser, browser.find_element(By.NAME, "submit"))
+    assert browser.find_element(By.CLASS_NAME, "flash-success").is_displayed()
+    assert_accessible(browser)
+    with app.app_context():
+        rules = db.session.scalar(select(BallotRules).where(BallotRules.cycle_id == demo_vote["cycle_id"]))
+        assert (rules.kind, rules.points_total, rules.points_per_project, rules.other_district) == (
+            BallotKind.CUMULATIVE, 10, 3, True)
+
+
+# --- Points and grades -----------------------------------------------------------------------------------------------
+
+def set_rules(app, demo_vote, **values) -> None:
+    """The demo budget's rules, set before anyone votes (as officials would during the review phase)."""
+    with app.app_context():
+        rules = db.session.scalar(select(BallotRules).where(BallotRules.cycle_id == demo_vote["cycle_id"]))
+        for name, value in {"min_choices": 1, "max_choices": None, **values}.items():
+            setattr(rules, name, value)
+        db.session.commit()
+
+
+def add_photo(app, demo_vote) -> str:
+    """A photo (a plain PNG with its alt text) on the first city-wide project of the ballot; returns the alt."""
+    import io
+
+    from PIL import Image
+
+    from app.proposals.models import ProposalImage
+
+    out = io.BytesIO()
+    Image.new("RGB", (480, 320), (46, 125, 50)).save(out, "PNG")
+    with app.app_context():
+        item = db.session.scalars(select(BallotItem).where(BallotItem.cycle_id == demo_vote["cycle_id"],
+                                                           BallotItem.district_id.is_(None))
+                                  .order_by(BallotItem.title)).first()
+        db.session.add(ProposalImage(proposal_id=item.proposal_id, position=0, token="photo-de-demo",
+                                     content_type="image/png", width=480, height=320, data=out.getvalue(),
+                                     alt="Pelouse verte du parc, vue depuis l’entrée"))
+        db.session.commit()
+    return "Pelouse verte du parc, vue depuis l’entrée"
+
+
+def points_inputs(browser, name: str):
+    return envelope(browser, name).find_elements(By.CSS_SELECTOR, "input[type=number]")
+
+
+def type_points(browser, field, value: str) -> None:
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+    field.clear()
+    field.send_keys(value)
+
+
+def stored_values(app) -> list[int]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(BallotChoice.value)))
+
+
+def test_points_ballot_with_javascript_another_district_and_change(browser, live, app, demo_vote):
+    set_rules(app, demo_vote, kind=BallotKind.CUMULATIVE, points_total=10, points_per_project=3,
+              other_district=True)
+    alt = add_photo(app, demo_vote)
+    slug, district_field = demo_vote["slug"], f"district_{demo_vote['wazemmes']}"
+    sign_in(browser, live, *RESIDENT)
+    browser.get(f"{live}/vote/{slug}")
+    photo = browser.find_element(By.CSS_SELECTOR, "#citywide .item-photo")
+    assert photo.get_attribute("alt") == alt and browser.execute_script("return arguments[0].naturalWidth", photo)
+    city = envelope(browser, "citywide")
+    left = city.find_element(By.CSS_SELECTOR, "[data-points-left]")
+    assert left.text == "10"
+    inputs = points_inputs(browser, "citywide")
+    type_points(browser, inputs[0], "3")
+    type_points(browser, inputs[1], "2")
+    assert left.text == "5" and city.find_element(By.CSS_SELECTOR, "[data-count]").text == "2"
+    type_points(browser, inputs[2], "3")
+    type_points(browser, inputs[3], "3")
+    assert left.text == "-1" and city.find_element(By.CSS_SELECTOR, "[data-over-points]").is_displayed()
+    type_points(browser, inputs[4], "4")
+    assert city.find_element(By.CSS_SELECTOR, "[data-over-project]").is_displayed()
+    assert_accessible(browser)
+    screenshot(browser, "voting-points-over-fr-narrow", width=380)
+    type_points(browser, inputs[4], "")
+    type_points(browser, inputs[3], "1")
+    assert left.text == "1" and not city.find_element(By.CSS_SELECTOR, "[data-over-points]").is_displayed()
+    type_points(browser, points_inputs(browser, district_field)[0], "3")
+
+    # Another district: the picker keeps the points typed so far (voting.js sends them along).
+    other = browser.find_element(By.ID, "also")
+    from selenium.webdriver.support.ui import Select
+
+    options = [o.get_attribute("value") for o in other.find_elements(By.TAG_NAME, "option") if o.get_attribute("value")]
+    Select(other).select_by_value(options[0])
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "[data-district-picker] button"))
+    added = f"district_{options[0]}"
+    assert points_inputs(browser, "citywide")[0].get_attribute("value") == "3"
+    assert points_inputs(browser, added), "the other district's projects are on the ballot"
+    type_points(browser, points_inputs(browser, added)[0], "2")
+    assert_accessible(browser)
+    screenshot(browser, "voting-points-fr")
+    screenshot(browser, "voting-points-fr-narrow", width=380)
+
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".review-envelope")) == 3
+    assert "9 points" in browser.find_element(By.CSS_SELECTOR, ".review-envelope .review-total").text
+    assert_accessible(browser)
+    screenshot(browser, "voting-points-review-fr-narrow", width=380)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=confirm]"))
+    code = browser.find_element(By.CSS_SELECTOR, ".receipt-code code").text
+    assert CODE.match(code) and counts(app) == (1, 3, 6)
+    assert stored_values(app) == [1, 2, 2, 3, 3, 3]
+
+    browser.get(f"{live}/vote/{slug}/change")
+    fill(browser, {"code": code})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    assert [i.get_attribute("value") for i in points_inputs(browser, "citywide")[:4]] == ["3", "2", "3", "1"]
+    assert envelope(browser, "citywide").find_element(By.CSS_SELECTOR, "[data-points-left]").text == "1"
+    type_points(browser, points_inputs(browser, "citywide")[0], "1")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=confirm]"))
+    assert browser.find_element(By.CLASS_NAME, "flash-success").is_displayed()
+    assert counts(app) == (1, 3, 6) and stored_values(app) == [1, 1, 2, 2, 3, 3]
+
+
+def grade(browser, item, value: int) -> None:
+    radio = item.find_element(By.CSS_SELECTOR, f"input[type=radio][value='{value}']")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", radio)
+    radio.click()
+
+
+def test_grades_ballot_with_javascript_then_change(browser, live, app, demo_vote):
+    set_rules(app, demo_vote, kind=BallotKind.MAJORITY_JUDGMENT, min_choices=0)
+    slug, district_field = demo_vote["slug"], f"district_{demo_vote['wazemmes']}"
+    sign_in(browser, live, *RESIDENT)
+    browser.get(f"{live}/vote/{slug}")
+    city = envelope(browser, "citywide")
+    items = city.find_elements(By.CSS_SELECTOR, "[data-graded-item]")
+    graded = city.find_element(By.CSS_SELECTOR, "[data-graded]")
+    assert graded.text == "0"
+    for index, item in enumerate(items[1:]):
+        grade(browser, item, index % 4)
+    assert graded.text == str(len(items) - 1)
+    for item in envelope(browser, district_field).find_elements(By.CSS_SELECTOR, "[data-graded-item]"):
+        grade(browser, item, 2)
+    assert_accessible(browser)
+    screenshot(browser, "voting-grades-fr")
+    screenshot(browser, "voting-grades-fr-narrow", width=380)
+    title = items[0].find_element(By.CSS_SELECTOR, "legend .item-title").text
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    summary = browser.find_element(By.CSS_SELECTOR, ".error-summary")
+    assert f"« {title} »" in summary.text or f"“{title}”" in summary.text  # the project without a grade is named
+    assert_accessible(browser)
+    screenshot(browser, "voting-grades-error-fr-narrow", width=380)
+    assert counts(app) == (0, 0, 0)
+    grade(browser, envelope(browser, "citywide").find_elements(By.CSS_SELECTOR, "[data-graded-item]")[0], 3)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    assert_accessible(browser)
+    screenshot(browser, "voting-grades-review-fr-narrow", width=380)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=confirm]"))
+    code = browser.find_element(By.CSS_SELECTOR, ".receipt-code code").text
+    total = len(items) + len(envelope_items(app, demo_vote))
+    assert counts(app) == (1, 2, total)
+    excellent = stored_values(app).count(3)
+
+    browser.get(f"{live}/vote/{slug}/change")
+    fill(browser, {"code": code})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "input[type=radio]:checked")) == total
+    assert envelope(browser, "citywide").find_element(By.CSS_SELECTOR, "[data-graded]").text == str(len(items))
+    grade(browser, envelope(browser, "citywide").find_elements(By.CSS_SELECTOR, "[data-graded-item]")[0], 0)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=confirm]"))
+    assert browser.find_element(By.CLASS_NAME, "flash-success").is_displayed()
+    assert counts(app) == (1, 2, total) and stored_values(app).count(3) == excellent - 1
+
+
+def envelope_items(app, demo_vote) -> list:
+    with app.app_context():
+        return db.session.scalars(select(BallotItem.id).where(BallotItem.cycle_id == demo_vote["cycle_id"],
+                                                              BallotItem.district_id == demo_vote["wazemmes"])).all()
+
+
+def test_points_without_javascript(nojs_driver, live, app, demo_vote):
+    browser = nojs_driver
+    set_rules(app, demo_vote, kind=BallotKind.CUMULATIVE, points_total=10, points_per_project=3)
+    slug, district_field = demo_vote["slug"], f"district_{demo_vote['wazemmes']}"
+    sign_in_a_resident(browser, live, app, demo_vote)
+    browser.get(f"{live}/vote/{slug}")
+    assert not envelope(browser, "citywide").find_element(By.CSS_SELECTOR, "[data-counter]").is_displayed()
+    for field in points_inputs(browser, "citywide")[:4]:
+        type_points(browser, field, "3")
+    type_points(browser, points_inputs(browser, district_field)[0], "2")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    summary = browser.find_element(By.CSS_SELECTOR, ".error-summary").text
+    assert "12" in summary and "10" in summary  # "vous avez donné 12 points ; vous en avez 10"
+    screenshot(browser, "voting-points-nojs-error-fr-narrow", width=380)
+    assert counts(app) == (0, 0, 0)
+    type_points(browser, points_inputs(browser, "citywide")[3], "0")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=confirm]"))
+    assert CODE.match(browser.find_element(By.CSS_SELECTOR, ".receipt-code code").text)
+    assert counts(app) == (1, 2, 4) and stored_values(app) == [2, 3, 3, 3]
+
+
+def test_grades_without_javascript(nojs_driver, live, app, demo_vote):
+    browser = nojs_driver
+    set_rules(app, demo_vote, kind=BallotKind.MAJORITY_JUDGMENT, min_choices=0)
+    slug = demo_vote["slug"]
+    sign_in_a_resident(browser, live, app, demo_vote)
+    browser.get(f"{live}/vote/{slug}")
+    items = browser.find_elements(By.CSS_SELECTOR, "[data-graded-item]")
+    for item in items[:-1]:
+        grade(browser, item, 1)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    assert browser.find_element(By.CSS_SELECTOR, ".error-summary").is_displayed()
+    assert counts(app) == (0, 0, 0)
+    items = browser.find_elements(By.CSS_SELECTOR, "[data-graded-item]")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "input[type=radio]:checked")) == len(items) - 1
+    grade(browser, items[-1], 3)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=confirm]"))
+    assert CODE.match(browser.find_element(By.CSS_SELECTOR, ".receipt-code code").text)
+    assert counts(app) == (1, 2, len(items)) and stored_values(app).count(3) == 1

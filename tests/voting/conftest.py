@@ -33,7 +33,8 @@ class VotingCity:
 
 
 def make_voting_city(*, frozen: bool = True, kind=None, min_choices=1, max_choices=5, min_share_percent=None,
-                     phase=PhaseKind.VOTING, rules: bool = True) -> VotingCity:
+                     phase=PhaseKind.VOTING, rules: bool = True, points_total=None, points_per_project=None,
+                     other_district: bool = False) -> VotingCity:
     district, other = make_district("Wazemmes"), make_district("Fives")
     theme = make_category("Mobilité")
     cycle = make_cycle(phase, districts=[district, other], citywide_cents=CITY_BUDGET,
@@ -50,7 +51,9 @@ def make_voting_city(*, frozen: bool = True, kind=None, min_choices=1, max_choic
         from app.extensions import db
 
         db.session.add(BallotRules(cycle_id=cycle.id, kind=kind or BallotKind.APPROVAL, min_choices=min_choices,
-                                   max_choices=max_choices, min_share_percent=min_share_percent))
+                                   max_choices=max_choices, min_share_percent=min_share_percent,
+                                   points_total=points_total, points_per_project=points_per_project,
+                                   other_district=other_district))
     if frozen:
         freeze_ballot(None, cycle)
     from app.extensions import db

@@ -13,7 +13,7 @@ from app.core import clock
 from app.core.errors import NotAllowed, ServiceError
 from app.core.i18n import euros
 from app.core.models import AuditEntry
-from app.cycles.models import Cycle
+from app.cycles.models import Cycle, PhaseKind
 from app.voting import services
 from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Participation, VoteChannel
 from tests.factories import make_user
@@ -59,8 +59,7 @@ def test_approval_errors_name_the_rule_broken(city):
     assert services.validate_choices(rules, whole_city, ids(city.city_items[:5])) == []
     assert texts(services.validate_choices(rules, whole_city, ids(city.city_items))) == [
         "You chose 6 projects; the maximum is 5."]
-    assert texts(services.validate_choices(rules, whole_city, [])) == [
-        "Too few projects: you chose 0, the minimum is 1."]
+    assert texts(services.validate_choices(rules, whole_city, [])) == ["You chose 0 projects; the minimum is 1."]
 
 
 def test_unknown_duplicate_foreign_ids_are_named(city, db):
@@ -89,13 +88,6 @@ def test_knapsack_checks_the_budget_and_the_minimum_share(ctx):
     assert texts(services.validate_choices(rules, district, ids(city.district_items[:1]))) == [
         f"Your choices cost {euros(30_000_00)}; please choose projects worth at least {euros(50_000_00)} (50% of "
         "the envelope)."]
-
-
-def test_kinds_not_built_yet_are_refused(city, db):
-    rules = services.rules_for(city.cycle)
-    rules.kind = BallotKind.CUMULATIVE
-    assert texts(services.validate_choices(rules, envelope(city, None), [])) == [
-        "This kind of ballot is not available yet."]
 
 
 # --- Casting ---------------------------------------------------------------------------------------------------------
@@ -314,7 +306,8 @@ def test_check_receipt_only_after_the_results(city, db, monkeypatch):
 
 # --- Rules ------------------------------------------------------------------------------------------------------------
 
-def test_officials_set_the_rules_until_the_first_ballot(city, db):
+def test_officials_set_the_rules_until_the_first_ballot(ctx, db, monkeypatch):
+    city = make_voting_city(phase=PhaseKind.REVIEW)  # the ballot's projects frozen ahead of voting
     official = make_user(Role.OFFICIAL)
     with pytest.raises(NotAllowed):
         services.save_rules(make_user(Role.MODERATOR), city.cycle, "approval", 1, 3, None)
@@ -324,6 +317,7 @@ def test_officials_set_the_rules_until_the_first_ballot(city, db):
     assert audit.actor_id == official.id
     services.save_rules(official, city.cycle, "approval", 1, 5, 40)
     assert services.rules_of(city.cycle).min_share_percent is None  # a share means nothing for approval
+    monkeypatch.setattr(clock, "_now", later(16))  # voting opens
     services.cast(city.voter, city.cycle, valid_choices(city))
     with pytest.raises(ServiceError, match="can no longer change"):
         services.save_rules(official, city.cycle, "approval", 1, 3, None)
@@ -341,7 +335,7 @@ def test_rules_edits_are_refused_even_if_only_a_ballot_exists(ctx, db):
 
 
 @pytest.mark.parametrize(("values", "field"), [
-    (("cumulative", 1, 5, None), "kind"),
+    (("cumulative", 1, 5, None), "points_total"),
     (("nonsense", 1, 5, None), "kind"),
     (("approval", -1, 5, None), "min_choices"),
     (("approval", 1, None, None), "max_choices"),
