@@ -1,8 +1,9 @@
 """Who may do what with voting.
 
 Every signed-in account may vote (officials and agents live in the city too); whether they may vote *now* (phase,
-confirmed email, suspension, one vote per person) is the services' business. Only officials set the ballot rules.
-Anyone, anonymous visitors included, may check a receipt once the results are published: the code is the secret.
+confirmed email, suspension, one vote per person) is the services' business. Only officials set the ballot rules
+and export the anonymised ballots (after voting closes). Anyone, anonymous visitors included, may check a receipt
+once the results are published: the code is the secret.
 """
 
 from app.accounts.models import Role
@@ -12,6 +13,7 @@ PUBLIC = frozenset({"receipt.check"})
 RULES: dict[str, frozenset[Role]] = {
     "vote": frozenset(Role),
     "rules.manage": frozenset({Role.OFFICIAL}),
+    "ballots.export": frozenset({Role.OFFICIAL}),  # the anonymised ballots, after voting closes
 }
 
 

@@ -6,7 +6,7 @@ counter. While a vote is being changed, the receipt code travels in a hidden fie
 address) and every step checks it again.
 """
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import _
 from flask_login import current_user
 
@@ -304,4 +304,20 @@ def rules(slug: str):
                                 "change."))
     status = 422 if form.errors or service_errors else 200
     return render_template("voting/rules.html", cycle=cycle, form=form, rules=current, saved=current.id is not None,
-                           frozen=frozen, service_errors=service_errors, kind_label=services.kind_label), status
+                           frozen=frozen, service_errors=service_errors, kind_label=services.kind_label,
+                           voting_closed=services.voting_closed(cycle)), status
+
+
+@bp.route("/<slug>/ballots.csv")
+@require(can, "ballots.export")
+def export_ballots(slug: str):
+    """The anonymised ballots for officials, once voting has closed (a shuffled CSV; the export is audited)."""
+    cycle = _cycle(slug)
+    try:
+        text = services.export_ballots_csv(current_user, cycle)
+    except NotAllowed as error:
+        return _unavailable(cycle, error.message, 403)
+    db.session.commit()
+    name = f"ballots-{cycle.slug}.csv"
+    return Response("\ufeff" + text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
