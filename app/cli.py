@@ -32,16 +32,23 @@ def demo_command():
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between two rounds.")
 @with_appcontext
 def worker_command(once: bool, interval: float):
-    """Deliver the outbox (emails, notifications) with retries, and freeze ballots whose voting has opened."""
+    """Deliver the outbox (emails, notifications) with retries; freeze ballots whose voting has opened and seal
+    those whose voting has closed."""
     from app.core.mail import deliver_pending
     from app.extensions import db
     from app.review.services import freeze_due_ballots
+    from app.voting.services import seal_due_ballots, vacuum_ballots
 
     while True:
         try:
             for cycle in freeze_due_ballots():
                 click.echo(f"Ballot frozen for {cycle.slug}.")
             db.session.commit()
+            sealed = seal_due_ballots()
+            db.session.commit()
+            if sealed:
+                vacuum_ballots()
+                click.echo("Ballots sealed for " + ", ".join(cycle.slug for cycle in sealed) + ".")
             count = deliver_pending()
         except Exception:  # keep the worker alive; the error is logged and the round retried
             db.session.rollback()

@@ -72,6 +72,8 @@ class Cycle(Translated, Base):
     support_threshold: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ballot_frozen_at: Mapped[datetime | None]
+    # When the worker rewrote the cycle's ballots in random order after voting closed (app.voting.services.seal).
+    ballots_sealed_at: Mapped[datetime | None]
 
     phases: Mapped[list["Phase"]] = relationship(
         back_populates="cycle", cascade="all, delete-orphan", order_by="Phase.starts_at", lazy="selectin"

@@ -9,11 +9,16 @@ On SQLite the two ballot tables are ``WITHOUT ROWID``: an ordinary SQLite table 
 and that order, set beside the participation ids, would tell which ballot came with which participation. Without a
 rowid, rows are stored in the order of their random primary key.
 
-Left to do (database administrators, not pages): on PostgreSQL every row carries system columns, ``xmin`` (the
-transaction that wrote it) and ``ctid`` (its place on disk), so someone with direct access to the database could
-match a ballot to the participation written in the same transaction. Sealing the ballots when voting closes (one
-UPDATE rewriting them all in a single transaction, then VACUUM) would erase that; it is not built yet. Likewise a
-day on which a single person votes in a district links their participation day to that ballot's day.
+On PostgreSQL every row also carries system columns, ``xmin`` (the transaction that wrote it) and ``ctid`` (its
+place on disk), so while voting is open someone with direct access to the database could match a ballot to the
+participation written in the same transaction. Once voting has closed, the worker seals the cycle
+(``app.voting.services.seal_due_ballots``, once per cycle, ``Cycle.ballots_sealed_at``): it deletes and inserts
+again every ballot and choice, in an order drawn from ``secrets.SystemRandom``, in one transaction; every ballot then
+carries that transaction's id, which no participation has, and then VACUUMs the tables.
+
+Left to do: the old row versions stay in the database files and the write-ahead log until VACUUM (FULL) and
+checkpoints remove them, and backups taken while voting was open keep them (see the README). A day on which a
+single person votes in a district links their participation day to that ballot's day.
 """
 
 import enum

@@ -2,10 +2,10 @@
 
 Every signed-in account may vote (officials and agents live in the city too); whether they may vote *now* (phase,
 confirmed email, suspension, one vote per person) is the services' business. Only officials set the ballot rules,
-upload the census and manage polling stations. Any signed-in account may verify its census entry. Paper ballots
-are entered by city staff: officials and call-center agents (city employees who already record phone votes), who
-sign in at a polling station; moderators, teachers and residents may not.
-Anyone, anonymous visitors included, may check a receipt once the results are published: the code is the secret.
+upload the census, manage polling stations and export the anonymised ballots (after voting closes). Any signed-in
+account may verify its census entry. Paper ballots are entered by city staff: officials and call-center agents (city
+employees who already record phone votes), who sign in at a polling station; moderators, teachers and residents may
+not. Anyone, anonymous visitors included, may check a receipt once the results are published: the code is the secret.
 """
 
 from app.accounts.models import Role
@@ -19,6 +19,7 @@ RULES: dict[str, frozenset[Role]] = {
     "census.verify": frozenset(Role),
     "stations.manage": frozenset({Role.OFFICIAL}),
     "paper.enter": frozenset({Role.OFFICIAL, Role.AGENT}),
+    "ballots.export": frozenset({Role.OFFICIAL}),  # the anonymised ballots, after voting closes
 }
 
 

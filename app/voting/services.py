@@ -42,18 +42,21 @@ API for other channels (paper ballots, voting codes, the call center):
 Services take the acting user, flush, and leave the commit to the caller.
 """
 
+import csv
 import hashlib
 import hmac
+import io
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext, lazy_ngettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -64,7 +67,7 @@ from app.core.clock import as_utc, local_now, utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.i18n import euros
 from app.cycles.models import Cycle, District, PhaseKind
-from app.cycles.phases import allows
+from app.cycles.phases import allows, timeline
 from app.cycles.services import phase_of
 from app.extensions import db
 from app.proposals.models import BallotItem
@@ -591,7 +594,7 @@ def check_voter(actor, cycle: Cycle, channel=VoteChannel.WEB) -> None:
         raise NotAllowed(_l("Please sign in to vote."))
     if channel in (VoteChannel.PHONE, VoteChannel.PAPER) and getattr(actor, "role", None) not in RECORDING_ROLES:
         raise NotAllowed(_l("Only city staff can record a vote made by phone or on paper."))
-    if not allows(phase_of(cycle), "vote"):  # the server's clock decides, whatever the client's says
+    if not allows(phase_of(cycle), "vote") or cycle.ballots_sealed_at is not None:  # the server's clock decides
         raise NotAllowed(_l("Voting is not open for this budget: ballots are accepted only during the voting "
                             "phase."))
     if actor is None:
@@ -694,6 +697,119 @@ def check_receipt(cycle: Cycle, code: str) -> list[ReceiptBallot]:
         values = {choice.ballot_item_id: choice.value for choice in ballot.choices}
         result.append(ReceiptBallot(label=label, day=ballot.day, items=items, values=values))
     return result
+
+
+# --- Sealing and the anonymised export (after voting closes) ---------------------------------------------------------
+
+# Voting must have been closed this long before the ballots are sealed: a request that passed the clock check just
+# before the close has finished by then (requests time out long before), so no ballot is written after the seal.
+SEAL_GRACE = timedelta(minutes=2)
+_CHUNK = 1000
+
+
+def voting_closed(cycle: Cycle, now=None) -> bool:
+    """True once the cycle's voting phase lies in the past, by the server's clock."""
+    return any(window.kind == PhaseKind.VOTING and state == "past"
+               for window, state in timeline(cycle.phases, as_utc(now or utcnow())))
+
+
+def seal_ballots(cycle: Cycle) -> int:
+    """Rewrite every ballot of ``cycle`` and its choices, in random order, in the current transaction.
+
+    Each row is deleted and inserted again with the same values (random id, day, envelope, receipt hash; choices).
+    On PostgreSQL every row carries the id of the transaction that wrote it (``xmin``) and a place on disk
+    (``ctid``): while voting is open, a ballot shares both with the participation written beside it. Afterwards
+    every ballot of the cycle carries this transaction's id, which no participation has, and lies at a place drawn
+    from ``secrets.SystemRandom``. The old row versions remain on disk until VACUUM (see the README). Returns the
+    number of ballots rewritten; the caller commits.
+    """
+    if db.engine.dialect.name == "postgresql":
+        # Waits for a ballot still being written (a request that began before the close), and keeps new ones out
+        # until the commit, so that every ballot is read, and rewritten, here.
+        db.session.execute(text("LOCK TABLE ballot, ballot_choice IN SHARE ROW EXCLUSIVE MODE"))
+    of_cycle = select(Ballot.id).where(Ballot.cycle_id == cycle.id)
+    ballots = [row._asdict() for row in db.session.execute(
+        select(Ballot.id, Ballot.cycle_id, Ballot.district_id, Ballot.receipt_hash, Ballot.day)
+        .where(Ballot.cycle_id == cycle.id))]
+    choices = [row._asdict() for row in db.session.execute(
+        select(BallotChoice.ballot_id, BallotChoice.ballot_item_id, BallotChoice.value)
+        .where(BallotChoice.ballot_id.in_(of_cycle)))]
+    db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id.in_(of_cycle))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(Ballot).where(Ballot.cycle_id == cycle.id)
+                       .execution_options(synchronize_session=False))
+    shuffle = secrets.SystemRandom().shuffle
+    for table, rows in ((Ballot.__table__, ballots), (BallotChoice.__table__, choices)):
+        shuffle(rows)
+        for start in range(0, len(rows), _CHUNK):
+            db.session.execute(table.insert(), rows[start:start + _CHUNK])
+    db.session.expire_all()  # ballots loaded before are stale objects now
+    return len(ballots)
+
+
+def seal_due_ballots(now=None) -> list[Cycle]:
+    """For the worker: seal the ballots of every cycle whose voting closed (``SEAL_GRACE`` ago), once per cycle
+    (``Cycle.ballots_sealed_at``), all in one transaction that the caller commits. Returns the cycles sealed."""
+    now = as_utc(now or utcnow())
+    begin_write()
+    sealed = []
+    for cycle in db.session.scalars(select(Cycle).where(Cycle.ballots_sealed_at.is_(None),
+                                                        Cycle.ballot_frozen_at.is_not(None))
+                                  .order_by(Cycle.id)).all():
+        if not voting_closed(cycle, now - SEAL_GRACE):
+            continue
+        # Only one worker flips the date; another one waits for the row here, then finds it sealed.
+        flipped = db.session.execute(update(Cycle).where(Cycle.id == cycle.id, Cycle.ballots_sealed_at.is_(None))
+                                     .values(ballots_sealed_at=utcnow())
+                                     .execution_options(synchronize_session=False)).rowcount
+        if flipped != 1:
+            continue
+        count = seal_ballots(cycle)
+        audit.record(None, "voting.ballots_sealed", cycle, channel="worker", ballots=count)
+        sealed.append(cycle)
+    db.session.flush()
+    return sealed
+
+
+def vacuum_ballots() -> None:
+    """PostgreSQL: VACUUM the ballot tables, so that the row versions from before the seal (which still carry the
+    transaction of each vote) are removed. Runs outside any transaction, on its own connection."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ballot, ballot_choice"))
+
+
+def export_ballots_csv(actor, cycle: Cycle) -> str:
+    """The cycle's ballots for officials, once voting has closed: one line per ballot with its envelope, the numbers
+    of the projects chosen (the proposals' numbers) and their values (1 for a chosen project, else points or a
+    grade), in an order drawn from ``secrets.SystemRandom``. No ballot id, day or receipt. Audited."""
+    from app.review.services import neutralise
+
+    if not can(actor, "ballots.export"):
+        raise NotAllowed(_l("Only an official can export the ballots."))
+    if not voting_closed(cycle):
+        raise NotAllowed(_l("The ballots can be exported once voting has closed."))
+    labels = {key: str(label) for key, (label, _budget) in voting_envelopes(cycle).items()}
+    ballots = {ballot_id: (district_id, []) for ballot_id, district_id in db.session.execute(
+        select(Ballot.id, Ballot.district_id).where(Ballot.cycle_id == cycle.id))}
+    for ballot_id, number, value in db.session.execute(
+            select(BallotChoice.ballot_id, BallotItem.proposal_id, BallotChoice.value)
+            .join(BallotItem, BallotItem.id == BallotChoice.ballot_item_id)
+            .where(BallotItem.cycle_id == cycle.id)):
+        ballots[ballot_id][1].append((number, value))
+    rows = []
+    for district_id, chosen in ballots.values():
+        chosen.sort()
+        label = labels.get(district_id) or (gettext("Whole city") if district_id is None else str(district_id))
+        rows.append([label, " ".join(str(n) for n, _v in chosen), " ".join(str(v) for _n, v in chosen)])
+    secrets.SystemRandom().shuffle(rows)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([gettext("Envelope"), gettext("Projects (numbers)"), gettext("Points or grades")])
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    audit.record(actor, "voting.ballots_exported", cycle, ballots=len(rows))
+    return out.getvalue()
 
 
 # --- Casting and changing --------------------------------------------------------------------------------------------

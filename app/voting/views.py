@@ -11,7 +11,8 @@ Paper ballots use these same pages, form and checks: polling-station staff reach
 which travels like the receipt code; the vote is then cast for that person, channel paper, by the staff member.
 """
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, render_template, request, session, \
+    url_for
 from flask_babel import _
 from flask_login import current_user
 
@@ -364,4 +365,19 @@ def rules(slug: str):
     return render_template("voting/rules.html", cycle=cycle, form=form, rules=current, saved=current.id is not None,
                            frozen=frozen, service_errors=service_errors, kind_label=services.kind_label,
                            kind_explanation=services.kind_explanation, kinds=services.BUILT_KINDS,
-                           grades=services.grades()), status
+                           grades=services.grades(), voting_closed=services.voting_closed(cycle)), status
+
+
+@bp.route("/<slug>/ballots.csv")
+@require(can, "ballots.export")
+def export_ballots(slug: str):
+    """The anonymised ballots for officials, once voting has closed (a shuffled CSV; the export is audited)."""
+    cycle = _cycle(slug)
+    try:
+        text = services.export_ballots_csv(current_user, cycle)
+    except NotAllowed as error:
+        return _unavailable(cycle, error.message, 403)
+    db.session.commit()
+    name = f"ballots-{cycle.slug}.csv"
+    return Response("\ufeff" + text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
