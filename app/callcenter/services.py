@@ -46,6 +46,7 @@ from app.extensions import db
 from app.proposals import services as proposal_services
 from app.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus
 from app.proposals.search import search_clause
+from app.voting.services import begin_write
 
 S = ProposalStatus
 NAME_MAX = 120
@@ -217,7 +218,7 @@ def _check_caller(details: CallerDetails | None) -> CallerDetails:
     if preferred == ContactPreference.EMAIL and not email:
         raise ServiceError(_l("The caller prefers email: please enter their email address."), field="email")
     if details.language not in current_app.config["LANGUAGES"]:
-        raise ServiceError(_l("Please choose a language from the list."), field="caller_language")
+        raise ServiceError(_l("Please choose a language from the list."), field="language")
     return CallerDetails(name=name, phone=phone, email=email or "", language=details.language,
                          preferred_contact=preferred)
 
@@ -472,8 +473,10 @@ def _stale_before() -> datetime:
 def take_task(agent, task: CallbackTask) -> CallbackTask:
     """The agent takes a callback. One conditional UPDATE: of two agents at the same moment, one gets it.
 
-    A task held longer than ``CALLCENTER_TASK_HOLD_HOURS`` (an agent who left) can be taken again.
+    A task held longer than ``CALLCENTER_TASK_HOLD_HOURS`` (an agent who left) can be taken again. On SQLite the
+    transaction takes the write lock first (the caller ended its read transaction), so agents queue, never fail.
     """
+    begin_write()
     _require(agent, "callbacks")
     ensure_can_write(agent)
     if task.status == TaskStatus.IN_PROGRESS and task.taken_by_id == agent.id:
@@ -505,6 +508,7 @@ def release_task(agent, task: CallbackTask) -> None:
 def record_attempt(agent, task: CallbackTask, outcome: AttemptOutcome) -> CallbackTask:
     """What came of a callback. Reached or voicemail: done. No answer: again tomorrow, closed after three tries.
     Wrong number: closed. The caller asks to stop: closed, and the caller's contact data are erased."""
+    begin_write()
     _require(agent, "work_task", task, _l("This callback is being made by another agent: only they can close it."))
     outcome = AttemptOutcome(outcome)
     attempts = task.attempts

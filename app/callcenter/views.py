@@ -215,6 +215,7 @@ def take(task_id: int):
     task = _load(CallbackTask, task_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    db.session.commit()  # end the read transaction: taking a task starts a write transaction of its own
     try:
         services.take_task(current_user, task)
     except ServiceError as error:
@@ -234,6 +235,7 @@ def task(task_id: int):
         return redirect(url_for("callcenter.queue"))
     form = AttemptForm()
     if form.validate_on_submit():
+        db.session.commit()  # end the read transaction before the write (see services.take_task)
         try:
             services.record_attempt(current_user, row, form.outcome.data)
         except ServiceError as error:
