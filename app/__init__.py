@@ -84,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Every model module, so that Alembic and ``create_all`` see every table."""
     import app.accounts.models  # noqa: F401
+    import app.callcenter.models  # noqa: F401
     import app.core.models  # noqa: F401
     import app.cycles.models  # noqa: F401
     import app.deliberation.models  # noqa: F401
@@ -95,6 +96,7 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.callcenter.views import bp as callcenter_bp
     from app.core.errors import register_error_handlers
     from app.core.views import bp as core_bp
     from app.cycles.views import bp as cycles_bp
@@ -108,7 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.voting.views import bp as voting_bp
 
     for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp,
-                      moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp):
+                      moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp, callcenter_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

@@ -62,6 +62,20 @@ def worker_command(once: bool, interval: float):
         time.sleep(interval)
 
 
+@pb.command("purge")
+@click.option("--months", type=int, default=None,
+              help="Retention in months after a budget closes (default: CALLCENTER_RETENTION_MONTHS).")
+@with_appcontext
+def purge_command(months: int | None):
+    """Erase personal data past their retention period (call-center callers' contact data)."""
+    from app.callcenter.services import purge_expired
+    from app.extensions import db
+
+    erased = purge_expired(months=months)
+    db.session.commit()
+    click.echo(f"Callers erased: {erased}.")
+
+
 def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", *args], check=True, cwd=ROOT)  # noqa: S603 (fixed arguments)
 

@@ -65,6 +65,11 @@ class Config:
     CONFIRM_TOKEN_HOURS = 48
     RESET_TOKEN_HOURS = 1
 
+    CALLCENTER_PHONE_REGION = "FR"  # phone numbers typed without a country code are read as French numbers
+    CALLCENTER_RETENTION_MONTHS = 6  # callers' contact data are erased this long after their budgets close
+    CALLCENTER_TASK_HOLD_HOURS = 2  # a callback taken longer ago than this can be taken by another agent
+    CLAIM_RATE_LIMIT = "5 per minute;20 per hour"  # claim-code attempts per account and per address
+
 
 class TestConfig(Config):
     ENV_NAME = "testing"
@@ -101,6 +106,10 @@ ENV_VARIABLES = {
     "SOURCE_URL": str,
     "DATA_LICENCE": str,
     "DATA_LICENCE_URL": str,
+    "CALLCENTER_PHONE_REGION": str,
+    "CALLCENTER_RETENTION_MONTHS": int,
+    "CALLCENTER_TASK_HOLD_HOURS": int,
+    "CLAIM_RATE_LIMIT": str,
 }
 
 

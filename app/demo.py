@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Role, User
 from app.accounts.services import hash_password
+from app.callcenter.demo import load_callcenter_demo
 from app.core.clock import utcnow
 from app.core.rendering import render_markdown
 from app.cycles.models import Category, Cycle, District, Envelope, Phase, PhaseKind
@@ -87,6 +88,7 @@ def load_demo() -> list[tuple[str, str, str]]:
     db.session.flush()
     load_cycles(districts)
     load_voting_demo()
+    load_callcenter_demo()
     db.session.commit()
     return [(role.value, email, password) for role, email, password, _name, _district in ACCOUNTS]
 

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -74,6 +74,8 @@ class Cycle(Translated, Base):
     ballot_frozen_at: Mapped[datetime | None]
     # When the worker rewrote the cycle's ballots in random order after voting closed (app.voting.services.seal).
     ballots_sealed_at: Mapped[datetime | None]
+    # The call center may record supports given by phone during submission (set on the call center's settings).
+    phone_supports: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     phases: Mapped[list["Phase"]] = relationship(
         back_populates="cycle", cascade="all, delete-orphan", order_by="Phase.starts_at", lazy="selectin"

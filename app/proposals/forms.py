@@ -11,8 +11,46 @@ TITLE_MAX = 150
 BODY_MAX = 10_000
 
 
+class LocationFields:
+    """Address and map position, shared by every form with the map picker (``proposals/_location.html``)."""
 
-class ProposalForm(FlaskForm):
+    address = StringField(
+        _l("Address or place (optional)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("For example: “Place de la République” or “12 rue Gambetta”."),
+        filters=[_strip],
+    )
+    latitude = DecimalField(
+        _l("Latitude (optional)"),
+        places=None,
+        validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Not a valid latitude."))],
+        render_kw={"step": "any", "inputmode": "decimal"},
+    )
+    longitude = DecimalField(
+        _l("Longitude (optional)"),
+        places=None,
+        validators=[Optional(), NumberRange(min=-180, max=180, message=_l("Not a valid longitude."))],
+        render_kw={"step": "any", "inputmode": "decimal"},
+    )
+
+    def location_valid(self) -> bool:
+        """Both coordinates or neither (call from ``validate``)."""
+        if not self.latitude.errors and not self.longitude.errors and (
+            (self.latitude.data is None) != (self.longitude.data is None)
+        ):
+            self.longitude.errors.append(_l("Give both latitude and longitude, or neither."))
+            return False
+        return True
+
+    def location_values(self) -> dict:
+        return {
+            "address": self.address.data or "",
+            "latitude": float(self.latitude.data) if self.latitude.data is not None else None,
+            "longitude": float(self.longitude.data) if self.longitude.data is not None else None,
+        }
+
+
+class ProposalForm(LocationFields, FlaskForm):
     title = StringField(
         _l("Title of your idea"),
         validators=[
@@ -43,24 +81,6 @@ class ProposalForm(FlaskForm):
         empty_label=_l("The whole city"),
         description=_l("Where would the project be? Choose “The whole city” if it concerns everyone."),
     )
-    address = StringField(
-        _l("Address or place (optional)"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("For example: “Place de la République” or “12 rue Gambetta”."),
-        filters=[_strip],
-    )
-    latitude = DecimalField(
-        _l("Latitude (optional)"),
-        places=None,
-        validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Not a valid latitude."))],
-        render_kw={"step": "any", "inputmode": "decimal"},
-    )
-    longitude = DecimalField(
-        _l("Longitude (optional)"),
-        places=None,
-        validators=[Optional(), NumberRange(min=-180, max=180, message=_l("Not a valid longitude."))],
-        render_kw={"step": "any", "inputmode": "decimal"},
-    )
     estimated_cost = EurosField(
         _l("Your estimate of the cost, in euros (optional)"),
         validators=[Optional()],
@@ -82,12 +102,7 @@ class ProposalForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if not self.latitude.errors and not self.longitude.errors and (
-            (self.latitude.data is None) != (self.longitude.data is None)
-        ):
-            self.longitude.errors.append(_l("Give both latitude and longitude, or neither."))
-            return False
-        return valid
+        return self.location_valid() and valid
 
     def values(self) -> dict:
         return {
@@ -95,9 +110,7 @@ class ProposalForm(FlaskForm):
             "body": self.body.data,
             "category": self.category.row,
             "district": self.district.row,
-            "address": self.address.data or "",
-            "latitude": float(self.latitude.data) if self.latitude.data is not None else None,
-            "longitude": float(self.longitude.data) if self.longitude.data is not None else None,
+            **self.location_values(),
             "estimated_cost_cents": self.estimated_cost.data,
         }
 

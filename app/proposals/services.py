@@ -145,6 +145,9 @@ def change_status(actor, proposal: Proposal, status: ProposalStatus, reason: str
     if actor is not None and getattr(actor, "id", None) != proposal.author_id:
         audit.record(actor, "proposal.status_changed", proposal, before=previous.value if previous else "",
                      after=status.value, reason=reason)
+    from app.callcenter.services import status_changed  # callers who phoned about it get a callback task
+
+    status_changed(proposal, status, reason)
     if notify_people:
         notify_followers(proposal, "proposal.status",
                          lambda: gettext("“%(title)s” is now: %(status)s.", title=proposal.display_title,

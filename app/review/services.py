@@ -532,6 +532,9 @@ def freeze_ballot(actor, cycle: Cycle) -> bool:
         db.session.add(BallotItem(cycle_id=cycle.id, proposal_id=proposal.id, district_id=proposal.district_id,
                                   title=proposal.ballot_title or proposal.title, summary=proposal.ballot_summary,
                                   cost_cents=proposal.city_cost_cents))
+    from app.callcenter.services import voting_opened  # callers linked to these projects get a callback task
+
+    voting_opened(feasible)
     audit.record(actor, "cycle.ballot_frozen", cycle, channel="web" if actor is not None else "worker",
                  items=len(feasible))
     db.session.flush()
