@@ -63,6 +63,8 @@ class BallotRules(Base):
     max_choices: Mapped[int | None]
     # Knapsack only: the chosen projects must cost at least this share of the envelope (None: no minimum).
     min_share_percent: Mapped[int | None]
+    # How the ballots are counted: a rule name of ``app.tally`` (see ``app.results.rules``), announced before the vote.
+    counting_rule: Mapped[str] = mapped_column(String(40), default="greedy", server_default="greedy")
     frozen_at: Mapped[datetime | None]
 
     cycle = relationship("Cycle")
