@@ -26,6 +26,7 @@ from app.proposals.models import (
     Support,
 )
 from app.proposals.search import normalise
+from app.results.demo import load_results_demo
 from app.tracking.models import ProjectStatus, ProjectTracking, TrackingUpdate
 from app.voting.demo import load_voting_demo
 
@@ -87,6 +88,7 @@ def load_demo() -> list[tuple[str, str, str]]:
     db.session.flush()
     load_cycles(districts)
     load_voting_demo()
+    load_results_demo()
     db.session.commit()
     return [(role.value, email, password) for role, email, password, _name, _district in ACCOUNTS]
 

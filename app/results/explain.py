@@ -25,8 +25,8 @@ def money(value) -> str:
 
 def votes_text(count: int, ballot_kind: str) -> str:
     if ballot_kind == "cumulative":
-        return ngettext("%(num)s point", "%(num)s points", count, num=number(count))
-    return ngettext("%(num)s vote", "%(num)s votes", count, num=number(count))
+        return ngettext("%(count)s point", "%(count)s points", count, count=number(count))
+    return ngettext("%(count)s vote", "%(count)s votes", count, count=number(count))
 
 
 
@@ -60,8 +60,8 @@ def _greedy(details: dict, votes: str, completion: bool = False) -> list[str]:
 
 
 def _payments(details: dict) -> str:
-    parts = [ngettext("%(num)s supporter paid %(amount)s", "%(num)s supporters paid %(amount)s each", count,
-                      num=number(count), amount=money(amount))
+    parts = [ngettext("%(count)s supporter paid %(amount)s", "%(count)s supporters paid %(amount)s each", count,
+                      count=number(count), amount=money(amount))
              for amount, count in details.get("payments") or []]
     return "; ".join(parts)
 

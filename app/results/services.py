@@ -186,6 +186,29 @@ def _run_rule(rule: str, election):
         raise ServiceError(_l("The tally could not be computed: %(reason)s", reason=str(error)))
 
 
+def max_funded_cost(rule: str, election, project_id: str) -> int:
+    """The largest cost (in units) at which ``project_id`` would have been funded by ``rule``, all else unchanged;
+    0 when not even a free project would have been. Computed by re-running the rule (bisection on the integer cost:
+    a project only gets easier to fund as it gets cheaper). Uses the tally's own function when it has one."""
+    own = getattr(tally, "max_funded_cost", None)
+    if own is not None:
+        return own(rule, election, project_id, tie_breaking=TIE_BREAKING)
+
+    def funded(cost: int) -> bool:
+        return project_id in tally.run(rule, election.with_cost(project_id, cost), tie_breaking=TIE_BREAKING).winners
+
+    low, high = 0, election.project_map[project_id].cost  # funded at ``low`` (checked below), not at ``high``
+    if not funded(0):
+        return 0
+    while high - low > 1:
+        middle = (low + high) // 2
+        if funded(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 def _jsonable(value):
     """Exact numbers as JSON: integers stay integers, fractions become "p/q" strings."""
     if isinstance(value, Fraction):
@@ -214,11 +237,12 @@ def _require(actor, action: str, message) -> None:
         raise NotAllowed(message)
 
 
-def run_tally(actor, cycle: Cycle, rule: str | None = None) -> TallyRun:
+def run_tally(actor, cycle: Cycle, rule: str | None = None, explain_costs: bool = True) -> TallyRun:
     """Count the cycle's ballots with ``rule`` (default: the rule its ballot rules announce) and store the run.
 
     Refused before voting has closed by the server's clock, and for a rule that does not suit the cycle's ballot.
-    ``actor`` None is the system (command line, demo).
+    ``actor`` None is the system (command line, demo). ``explain_costs`` computes, for every project equal shares
+    left out, the largest cost at which it would have been funded (a few dozen re-counts per project).
     """
     _require(actor, "tally.run", _l("Only an official can count the votes."))
     if not voting_closed(cycle):
@@ -239,19 +263,19 @@ def run_tally(actor, cycle: Cycle, rule: str | None = None) -> TallyRun:
                    created_by_id=getattr(actor, "id", None))
     db.session.add(run)
     for data in envelopes:
-        run.envelopes.append(_count_envelope(data, rule, other))
+        run.envelopes.append(_count_envelope(data, rule, other, explain_costs))
     db.session.flush()
     audit.record(actor, "results.tallied", cycle, rule=rule, run=run.id,
                  files={e.key: e.ballot_file_sha256 for e in run.envelopes})
     return run
 
 
-def _count_envelope(data: EnvelopeElection, rule: str, other: str) -> TallyEnvelope:
+def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs: bool = True) -> TallyEnvelope:
     election = data.election
     outcome = _run_rule(rule, election)
     compared = _run_rule(other, election) if other else None
     meta = {**data.meta, "rule": PABULIB_RULES.get(rule, "unknown")}
-    text = tally.write(election, meta=meta, selected=outcome.winners)
+    text = tally.pabulib.write(election, meta=meta, selected=outcome.winners)
     votes = _votes(election, election.vote_type)
     winners = set(outcome.winners)
     envelope = TallyEnvelope(district_id=data.key, budget_cents=data.budget_cents, ballots=data.ballots,
@@ -262,6 +286,8 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str) -> TallyEnvel
     for position, project in enumerate(order, start=1):
         item = data.item_for(project.id)
         details = _details(outcome.results[project.id]) if project.id in outcome.results else {}
+        if details.get("kind") == "mes-not-funded" and details.get("max_cost") is None and explain_costs:
+            details["max_cost"] = max_funded_cost(rule, election, project.id)
         if project.id in winners and outcome.rounds:
             details["order"] = list(outcome.rounds).index(project.id) + 1 if project.id in outcome.rounds else None
         envelope.projects.append(TallyProject(

@@ -35,7 +35,7 @@ _download_limit = limiter.shared_limit("60 per minute", scope="results-downloads
 @bp.app_context_processor
 def results_helpers():
     return {"can_results": can, "public_results_run": services.public_run, "rule_label": rule_label,
-            "channel_label": channel_label}
+            "channel_label": channel_label, "counting_rule_of": lambda cycle: rules_for(cycle).counting_rule}
 
 
 def _cycle(slug: str):

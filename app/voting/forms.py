@@ -57,6 +57,13 @@ def _kind_choices():
     return choices((kind.value, kind_label(kind)) for kind in BUILT_KINDS)
 
 
+def _counting_rule_choices():
+    from app.results.rules import OFFERED, rule_label
+
+    names = dict.fromkeys(name for rules in OFFERED.values() for name in rules)
+    return choices((name, rule_label(name)) for name in names)
+
+
 class RulesForm(FlaskForm):
     kind = SelectField(_l("Kind of ballot"), validators=[DataRequired(message=_l("Please choose a kind of ballot."))])
     min_choices = IntegerField(
@@ -78,9 +85,14 @@ class RulesForm(FlaskForm):
         description=_l("Budget ballots only: the chosen projects must cost at least this share of the envelope. "
                        "Leave empty for no minimum."),
         render_kw={"inputmode": "numeric"})
+    counting_rule = SelectField(
+        _l("Counting rule"), validate_choice=False,  # checked against the kind of ballot by the service
+        description=_l("How the ballots will be counted, announced before the vote. The rule must suit the kind of "
+                       "ballot; equal shares work with every kind."))
     submit = SubmitField(_l("Save the ballot rules"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = _kind_choices()
+        self.counting_rule.choices = _counting_rule_choices()
 

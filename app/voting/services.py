@@ -46,7 +46,8 @@ from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Par
 from app.voting.permissions import can
 
 BUILT_KINDS = (BallotKind.APPROVAL, BallotKind.KNAPSACK)
-DEFAULT_RULES = {"kind": BallotKind.APPROVAL, "min_choices": 1, "max_choices": 5, "min_share_percent": None}
+DEFAULT_RULES = {"kind": BallotKind.APPROVAL, "min_choices": 1, "max_choices": 5, "min_share_percent": None,
+                 "counting_rule": "greedy"}
 MAX_CHOICES_LIMIT = 1000
 # Staff who may record someone else's vote (phone, paper); the channels themselves come later.
 RECORDING_ROLES = frozenset({Role.OFFICIAL, Role.AGENT})
@@ -515,8 +516,13 @@ def choose_district(actor, district: District | None) -> None:
 # --- Ballot rules (officials) ----------------------------------------------------------------------------------------
 
 def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | None,
-               min_share_percent: int | None) -> BallotRules:
-    """Set the rules of a cycle's ballot. Refused once the first ballot has been cast (the rules are frozen)."""
+               min_share_percent: int | None, counting_rule: str | None = None) -> BallotRules:
+    """Set the rules of a cycle's ballot. Refused once the first ballot has been cast (the rules are frozen).
+
+    ``counting_rule`` (a rule name of ``app.results.rules``; None: the first one offered for the kind) is how the
+    ballots will be counted, announced with the rules and frozen with them."""
+    from app.results.rules import offered_rules
+
     begin_write()
     if not can(actor, "rules.manage"):
         raise NotAllowed(_l("Only an official can set the ballot rules."))
@@ -541,8 +547,11 @@ def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | N
         min_share_percent = None
     elif min_share_percent is not None and not 0 <= min_share_percent <= 100:
         raise ServiceError(_l("The minimum share is a percentage between 0 and 100."), field="min_share_percent")
+    counting_rule = counting_rule or offered_rules(kind)[0]
+    if counting_rule not in offered_rules(kind):
+        raise ServiceError(_l("This counting rule cannot be used with this kind of ballot."), field="counting_rule")
     values = {"kind": kind, "min_choices": min_choices, "max_choices": max_choices,
-              "min_share_percent": min_share_percent}
+              "min_share_percent": min_share_percent, "counting_rule": counting_rule}
     rules = rules_of(cycle)
     if (rules is not None and rules.frozen_at is not None) or ballots_cast(cycle):
         raise ServiceError(frozen)
@@ -556,7 +565,7 @@ def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | N
             raise ServiceError(frozen)
     else:
         before = {"kind": rules.kind.value, "min_choices": rules.min_choices, "max_choices": rules.max_choices,
-                  "min_share_percent": rules.min_share_percent}
+                  "min_share_percent": rules.min_share_percent, "counting_rule": rules.counting_rule}
         # Conditional: a ballot cast meanwhile has frozen the rules (PostgreSQL re-reads the row after the wait).
         changed = db.session.execute(update(BallotRules)
                                      .where(BallotRules.id == rules.id, BallotRules.frozen_at.is_(None))
@@ -565,6 +574,6 @@ def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | N
             raise ServiceError(frozen)
         db.session.refresh(rules)
     audit.record(actor, "voting.rules_saved", cycle, before=before, kind=kind.value, min_choices=min_choices,
-                 max_choices=max_choices, min_share_percent=min_share_percent)
+                 max_choices=max_choices, min_share_percent=min_share_percent, counting_rule=counting_rule)
     db.session.flush()
     return rules

@@ -288,7 +288,7 @@ def rules(slug: str):
         _end_reads()
         try:
             services.save_rules(current_user, cycle, form.kind.data, form.min_choices.data, form.max_choices.data,
-                                form.min_share_percent.data)
+                                form.min_share_percent.data, form.counting_rule.data)
         except ServiceError as error:
             db.session.rollback()
             if error.field and error.field in form:
