@@ -89,6 +89,7 @@ def _import_models() -> None:
     import app.cycles.models  # noqa: F401
     import app.deliberation.models  # noqa: F401
     import app.proposals.models  # noqa: F401
+    import app.results.models  # noqa: F401
     import app.tracking.models  # noqa: F401
     import app.voting.models  # noqa: F401
 
@@ -103,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.deliberation.moderation_views import bp as moderation_bp
     from app.deliberation.views import bp as deliberation_bp
     from app.proposals.views import bp as proposals_bp
+    from app.results.views import bp as results_bp
     from app.review.views import bp as review_bp
     from app.tracking.views import bp as tracking_bp
     from app.voting.census_views import bp as census_bp
@@ -110,7 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.voting.views import bp as voting_bp
 
     for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp,
-                      moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp, callcenter_bp):
+                      moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp, callcenter_bp, results_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

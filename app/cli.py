@@ -76,6 +76,64 @@ def purge_command(months: int | None):
     click.echo(f"Callers erased: {erased}.")
 
 
+@pb.command("tally")
+@click.argument("cycle_slug")
+@click.option("--rule", default=None, help="A counting rule (default: the rule the cycle's ballot rules announce).")
+@click.option("--publish", is_flag=True, help="Publish the count (only with the announced rule; once per cycle).")
+@with_appcontext
+def tally_command(cycle_slug: str, rule: str | None, publish: bool):
+    """Count the votes of a cycle whose voting has closed, and print the winners of each envelope."""
+    from app.core.errors import ServiceError
+    from app.cycles.services import get_cycle_by_slug
+    from app.extensions import db
+    from app.results import services
+    from app.results.exports import envelope_name
+
+    cycle = get_cycle_by_slug(cycle_slug)
+    if cycle is None:
+        raise click.ClickException(f"No budget cycle with the address {cycle_slug!r}.")
+    try:
+        run = services.run_tally(None, cycle, rule)
+        if publish:
+            services.publish(None, run)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message))
+    db.session.commit()
+    click.echo(f"Count no. {run.id} of {cycle.slug} with {run.rule}{' (published)' if publish else ''}:")
+    for envelope in services.ordered_envelopes(run):
+        winners = [p for p in envelope.projects if p.selected]
+        click.echo(f"  {envelope_name(envelope)}: {len(winners)} funded, {envelope.spent_cents / 100:.2f} of "
+                   f"{envelope.budget_cents / 100:.2f}; ballot file sha256 {envelope.ballot_file_sha256}")
+        for project in winners:
+            click.echo(f"    - #{project.item.proposal_id} {project.item.title} ({project.votes} votes)")
+
+
+@pb.command("import-pabulib")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--slug", default=None, help="Address of the new cycle (default: from the file name).")
+@click.option("--rule", default=None, help="Counting rule (default: what the file's META rule says the city used).")
+@with_appcontext
+def import_pabulib_command(path: Path, slug: str | None, rule: str | None):
+    """Load a real election from a pabulib file as a finished cycle, count it and publish its results."""
+    from app.core.errors import ServiceError
+    from app.extensions import db
+    from app.results import services
+    from app.results.importer import import_pabulib
+
+    try:
+        cycle = import_pabulib(path, slug=slug, rule=rule)
+        run = services.run_tally(None, cycle)
+        services.publish(None, run)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message))
+    db.session.commit()
+    winners = sum(1 for envelope in run.envelopes for project in envelope.projects if project.selected)
+    click.echo(f"Imported {path.name} as /budgets/{cycle.slug}: {run.voters} voters, {winners} projects funded "
+               f"with {run.rule}. Results: /budgets/{cycle.slug}/results")
+
+
 def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", *args], check=True, cwd=ROOT)  # noqa: S603 (fixed arguments)
 

@@ -95,6 +95,13 @@ def _kind_choices():
     return choices((kind.value, kind_label(kind)) for kind in BUILT_KINDS)
 
 
+def _counting_rule_choices():
+    from app.results.rules import OFFERED, rule_label
+
+    names = dict.fromkeys(name for rules in OFFERED.values() for name in rules)
+    return choices((name, rule_label(name)) for name in names)
+
+
 class RulesForm(FlaskForm):
     kind = SelectField(_l("Kind of ballot"), validators=[DataRequired(message=_l("Please choose a kind of ballot."))])
     min_choices = IntegerField(
@@ -134,9 +141,14 @@ class RulesForm(FlaskForm):
         _l("Voters may also vote in one other district of their choice"),
         description=_l("Besides the whole city and their own district. Leave unticked to keep each voter to their "
                        "own district."))
+    counting_rule = SelectField(
+        _l("Counting rule"), validate_choice=False,  # checked against the kind of ballot by the service
+        description=_l("How the ballots will be counted, announced before the vote. The rule must suit the kind of "
+                       "ballot; equal shares work with every kind."))
     submit = SubmitField(_l("Save the ballot rules"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = _kind_choices()
+        self.counting_rule.choices = _counting_rule_choices()
 

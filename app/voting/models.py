@@ -88,6 +88,8 @@ class BallotRules(Base):
     # Besides the city-wide envelope and their own district's, a voter may vote in one other district of their
     # choice.
     other_district: Mapped[bool] = mapped_column(default=False)
+    # How the ballots are counted: a rule name of ``app.tally`` (see ``app.results.rules``), announced before the vote.
+    counting_rule: Mapped[str] = mapped_column(String(40), default="greedy", server_default="greedy")
     frozen_at: Mapped[datetime | None]
     # Who may vote (set on the eligibility page, frozen with the rest): online voters must have verified their
     # census entry; voters must be at least this old in the year of the vote (None: no minimum).

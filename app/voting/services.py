@@ -78,7 +78,8 @@ from app.voting.permissions import can
 BUILT_KINDS = tuple(BallotKind)
 # Kinds where the voter gives each project a number (points, a grade) rather than a tick.
 VALUED_KINDS = (BallotKind.CUMULATIVE, BallotKind.MAJORITY_JUDGMENT)
-DEFAULT_RULES = {"kind": BallotKind.APPROVAL, "min_choices": 1, "max_choices": 5, "min_share_percent": None}
+DEFAULT_RULES = {"kind": BallotKind.APPROVAL, "min_choices": 1, "max_choices": 5, "min_share_percent": None,
+                 "counting_rule": "greedy"}
 MAX_CHOICES_LIMIT = 1000
 MAX_POINTS = 1000  # as the database's check constraint says
 # Staff who may record someone else's vote (phone, paper).
@@ -993,18 +994,27 @@ def _checked_rules(kind, min_choices, max_choices, min_share_percent, points_tot
 
 
 RULE_COLUMNS = ("kind", "min_choices", "max_choices", "min_share_percent", "points_total", "points_per_project",
-                "other_district")
+                "other_district", "counting_rule")
 
 
 def save_rules(actor, cycle: Cycle, kind, min_choices: int, max_choices: int | None,
                min_share_percent: int | None, points_total: int | None = None, points_per_project: int | None = None,
-               other_district: bool = False) -> BallotRules:
-    """Set the rules of a cycle's ballot. Refused once voting has opened or the first ballot has been cast."""
+               other_district: bool = False, counting_rule: str | None = None) -> BallotRules:
+    """Set the rules of a cycle's ballot. Refused once voting has opened or the first ballot has been cast.
+
+    ``counting_rule`` (a rule name of ``app.results.rules``; None: the first one offered for the kind) is how the
+    ballots will be counted, announced with the rules and frozen with them."""
+    from app.results.rules import offered_rules
+
     begin_write()
     if not can(actor, "rules.manage"):
         raise NotAllowed(_l("Only an official can set the ballot rules."))
     values = _checked_rules(kind, min_choices, max_choices, min_share_percent, points_total, points_per_project)
     values["other_district"] = bool(other_district)
+    counting_rule = counting_rule or offered_rules(values["kind"])[0]
+    if counting_rule not in offered_rules(values["kind"]):
+        raise ServiceError(_l("This counting rule cannot be used with this kind of ballot."), field="counting_rule")
+    values["counting_rule"] = counting_rule
     rules = rules_of(cycle)
     reason = rules_frozen_reason(cycle, rules)
     if reason is not None:

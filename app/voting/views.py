@@ -348,7 +348,7 @@ def rules(slug: str):
             services.save_rules(current_user, cycle, form.kind.data, form.min_choices.data, form.max_choices.data,
                                 form.min_share_percent.data, points_total=form.points_total.data,
                                 points_per_project=form.points_per_project.data,
-                                other_district=form.other_district.data)
+                                other_district=form.other_district.data, counting_rule=form.counting_rule.data)
         except ServiceError as error:
             db.session.rollback()
             if error.field and error.field in form:

@@ -1,0 +1,62 @@
+"""The downloads of a run: the ballot file it counted (pabulib), and its results as CSV and JSON."""
+
+import csv
+import io
+
+from flask_babel import gettext
+
+from app.results.explain import sentences
+from app.results.models import TallyEnvelope, TallyRun
+from app.review.services import neutralise
+
+
+def envelope_name(envelope: TallyEnvelope) -> str:
+    return envelope.district.name if envelope.district else gettext("Whole city")
+
+
+def _euros_plain(cents: int | None) -> str:
+    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
+
+
+def results_csv(run: TallyRun, envelope: TallyEnvelope) -> str:
+    """One line per project (winners first), spreadsheet-safe: no cell starts a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([gettext("Envelope"), gettext("Position"), gettext("Project number"), gettext("Project"),
+                     gettext("Cost (€)"), gettext("Votes"), gettext("Selected"),
+                     gettext("Selected under the compared rule"), gettext("Explanation")])
+    for project in envelope.projects:
+        compared = "" if project.comparison_selected is None else (
+            gettext("yes") if project.comparison_selected else gettext("no"))
+        writer.writerow([neutralise(cell) for cell in (
+            envelope_name(envelope), project.position, project.item.proposal_id, project.item.title,
+            _euros_plain(project.cost_cents), project.votes, gettext("yes") if project.selected else gettext("no"),
+            compared, " ".join(sentences(project.details, project.votes, run.ballot_kind)),
+        )])
+    return out.getvalue()
+
+
+def results_json(run: TallyRun, envelope: TallyEnvelope, ballot_file_url: str) -> dict:
+    return {
+        "cycle": run.cycle.slug,
+        "envelope": envelope.key,
+        "envelope_name": envelope_name(envelope),
+        "rule": run.rule,
+        "tie_breaking": run.tie_breaking,
+        "comparison_rule": run.comparison_rule or None,
+        "published_at": run.published_at.isoformat() if run.published_at else None,
+        "budget_cents": envelope.budget_cents,
+        "spent_cents": envelope.spent_cents,
+        "comparison_spent_cents": envelope.comparison_spent_cents,
+        "ballots": envelope.ballots,
+        "blank_ballots": envelope.blank_ballots,
+        "ballot_file": ballot_file_url,
+        "ballot_file_sha256": envelope.ballot_file_sha256,
+        "winners": sorted(str(p.item.proposal_id) for p in envelope.projects if p.selected),
+        "projects": [
+            {"project_id": str(p.item.proposal_id), "title": p.item.title, "cost_cents": p.cost_cents,
+             "votes": p.votes, "selected": p.selected, "comparison_selected": p.comparison_selected,
+             "explanation": sentences(p.details, p.votes, run.ballot_kind), "details": p.details}
+            for p in envelope.projects
+        ],
+    }
