@@ -51,9 +51,9 @@ def voted(db, client):
                     ballot_data(city, changed, city.district_items[2:3], receipt=secrets_["receipts"][1]))
     assert response.status_code == 302
     secrets_["chosen"][bob.id] = (bob, [i.title for i in changed + city.district_items[2:3]])
-    services.cast(phoned, city.cycle,
+    services.cast(agent, city.cycle,
                   {None: ids(city.city_items[2:3]), city.district.id: ids(city.district_items[1:2])},
-                  channel=VoteChannel.PHONE, recorded_by=agent)
+                  channel=VoteChannel.PHONE, voter=services.voter_for_account(phoned))
     secrets_["chosen"][phoned.id] = (phoned, [city.city_items[2].title, city.district_items[1].title])
     db.session.commit()
     secrets_["ballots"] = [(b.id, b.receipt_hash) for b in db.session.scalars(select(Ballot))]
