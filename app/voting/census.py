@@ -238,12 +238,12 @@ def import_census(actor, data: bytes, filename: str = "") -> CensusImport:
     written) or NotAllowed."""
     from app.voting.services import begin_write
 
+    begin_write()  # first, before any read (see app.voting.services.begin_write); uploads are rare
     if not can(actor, "census.manage"):
         raise NotAllowed(_l("Only an official can upload the list of residents."))
     entries, errors, more = parse_census(data)
     if errors:
         raise CensusFileInvalid(errors, more)
-    begin_write()
     result = CensusImport(rows=len(entries))
     existing = db.session.execute(select(CensusEntry.identifier_hash, CensusEntry.id, CensusEntry.district_id,
                                          CensusEntry.birth_year, CensusEntry.active))
@@ -292,23 +292,27 @@ def bind_census(actor, identifier: str) -> CensusEntry:
     """Bind the census entry of ``identifier`` to ``actor``'s account, once; move the account's votes to it."""
     from app.voting.services import begin_write, voter_key
 
+    begin_write()
     if not can(actor, "census.verify"):
         raise NotAllowed(_l("Please sign in to verify your residence."))
     ensure_can_write(actor)
     normalised = normalise_identifier(identifier)
     if not normalised or len(normalised) > MAX_IDENTIFIER:
         raise ServiceError(_l("Please type the identifier printed on the letter from the city."), field="identifier")
-    begin_write()
     if entry_of_account(actor) is not None:
         raise ServiceError(_l("Your account is already verified."))
     entry = find_entry(normalised)
     if entry is None or not entry.active:
         raise ServiceError(_l("This identifier is not on the list of residents. Please check what you typed; if "
                               "it is right, contact city hall."), field="identifier")
-    bound = db.session.execute(update(CensusEntry)
-                               .where(CensusEntry.id == entry.id, CensusEntry.user_id.is_(None))
-                               .values(user_id=actor.id, bound_at=utcnow())
-                               .execution_options(synchronize_session=False)).rowcount
+    try:
+        with db.session.begin_nested():
+            bound = db.session.execute(update(CensusEntry)
+                                       .where(CensusEntry.id == entry.id, CensusEntry.user_id.is_(None))
+                                       .values(user_id=actor.id, bound_at=utcnow())
+                                       .execution_options(synchronize_session=False)).rowcount
+    except IntegrityError:  # the same account bound another entry at the same moment (user_id is unique)
+        raise ServiceError(_l("Your account is already verified."))
     if bound != 1:
         raise ServiceError(_l("This identifier is already linked to another account. If it is yours, please "
                               "contact city hall."), field="identifier")
@@ -333,6 +337,7 @@ def declare_birth_year(actor, year: int | None) -> None:
     """A voter's year of birth, declared once, where the census gives none."""
     from app.voting.services import begin_write
 
+    begin_write()
     if not can(actor, "census.verify"):
         raise NotAllowed(_l("Please sign in to vote."))
     ensure_can_write(actor)
@@ -340,7 +345,6 @@ def declare_birth_year(actor, year: int | None) -> None:
     if year is None or not OLDEST_YEAR <= year <= this_year:
         raise ServiceError(_l("Please enter your year of birth: four digits, from %(oldest)d to %(latest)d.",
                               oldest=OLDEST_YEAR, latest=this_year), field="birth_year")
-    begin_write()
     if declared_birth_year(actor) is not None or entry_of_account(actor) is not None:
         raise ServiceError(_l("Your year of birth is already known: it cannot be changed here. Contact city hall "
                               "if it is wrong."))
@@ -387,11 +391,11 @@ def save_eligibility(actor, cycle: Cycle, census_required: bool, minimum_age: in
     """Set who may vote in a cycle; refused once the first ballot is cast (frozen with the ballot rules)."""
     from app.voting.services import DEFAULT_RULES, begin_write, rules_of
 
+    begin_write()
     if not can(actor, "rules.manage"):
         raise NotAllowed(_l("Only an official can set who may vote."))
     if minimum_age is not None and not 0 <= minimum_age <= 120:
         raise ServiceError(_l("The minimum age is a number between 0 and 120."), field="minimum_age")
-    begin_write()
     frozen = _l("Ballots have already been cast in this budget: who may vote can no longer change.")
     rules = rules_of(cycle)
     if rules is None:

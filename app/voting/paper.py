@@ -78,6 +78,7 @@ def stations_of(cycle: Cycle, open_only: bool = False) -> list[PollingStation]:
 
 
 def add_station(actor, cycle: Cycle, name: str, address: str = "") -> PollingStation:
+    services.begin_write()
     if not can(actor, "stations.manage"):
         raise NotAllowed(_l("Only an official can manage polling stations."))
     name, address = (name or "").strip(), (address or "").strip()
@@ -85,7 +86,6 @@ def add_station(actor, cycle: Cycle, name: str, address: str = "") -> PollingSta
         raise ServiceError(_l("Please give the station a name (at most 120 characters)."), field="name")
     if len(address) > 200:
         raise ServiceError(_l("The address has at most 200 characters."), field="address")
-    services.begin_write()
     station = PollingStation(cycle_id=cycle.id, name=name, address=address)
     try:
         with db.session.begin_nested():
@@ -98,9 +98,9 @@ def add_station(actor, cycle: Cycle, name: str, address: str = "") -> PollingSta
 
 
 def set_station_open(actor, station: PollingStation, is_open: bool) -> None:
+    services.begin_write()
     if not can(actor, "stations.manage"):
         raise NotAllowed(_l("Only an official can manage polling stations."))
-    services.begin_write()
     station.open = bool(is_open)
     audit.record(actor, "paper.station_opened" if is_open else "paper.station_closed", station)
     db.session.flush()
@@ -133,6 +133,7 @@ def ensure_staff(actor, station: PollingStation) -> None:
 
 
 def sign_in(actor, station: PollingStation) -> None:
+    services.begin_write()
     ensure_staff(actor, station)
     audit.record(actor, "paper.signed_in", station)
     db.session.flush()
@@ -144,6 +145,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def check_person(actor, station: PollingStation, identifier: str) -> PersonCheck:
     """Look a person up by the identifier on their letter. Audited (staff, station, result), never the identifier."""
+    services.begin_write()  # it writes the audit entry after reading: take SQLite's write lock first
     ensure_staff(actor, station)
     normalised = census.normalise_identifier(identifier)
     if not normalised or len(normalised) > census.MAX_IDENTIFIER:

@@ -82,8 +82,11 @@ def test_every_role_against_every_new_page(client, city, station, db, any_role):
             assert response.status_code == 302, (path, response.status_code)
         else:
             assert response.status_code == 403, (path, response.status_code)
+    response = upload(client, b"A1;Wazemmes;1980\n")
+    assert response.status_code == (302 if any_role == Role.OFFICIAL else 403)
     db.session.expire_all()
     assert db.session.get(PollingStation, station.id).open is (any_role != Role.OFFICIAL)
+    assert census.census_counts()["total"] == (1 if any_role == Role.OFFICIAL else 0)
     assert census.eligibility_of(city.cycle) == ((True, 16) if any_role == Role.OFFICIAL else (False, None))
 
 
