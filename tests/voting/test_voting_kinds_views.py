@@ -107,6 +107,7 @@ def test_a_grades_ballot_names_the_project_without_a_grade(client, db, grades):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f"Please grade every project: “{missing.title}” has no grade." in html
+    assert html.count("grade-field grade-missing") == 1 and "This project has no grade yet." in html
     response = post(client, f"/vote/{slug}/confirm", {**everything, field(None, missing): "7"})
     assert response.status_code == 422 and "is not one of the grades" in response.get_data(as_text=True)
     assert counts(db) == (0, 0, 0)
