@@ -427,7 +427,10 @@ def test_grades_ballot_with_javascript_then_change(browser, live, app, demo_vote
     assert_accessible(browser)
     screenshot(browser, "voting-grades-error-fr-narrow", width=380)
     assert counts(app) == (0, 0, 0)
-    grade(browser, envelope(browser, "citywide").find_elements(By.CSS_SELECTOR, "[data-graded-item]")[0], 3)
+    ungraded = envelope(browser, "citywide").find_elements(By.CSS_SELECTOR, "[data-graded-item]")[0]
+    assert "grade-missing" in ungraded.get_attribute("class")  # the project is marked where it stands
+    grade(browser, ungraded, 3)
+    assert "grade-missing" not in ungraded.get_attribute("class")
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.ballot button[type=submit]"))
     assert_accessible(browser)
     screenshot(browser, "voting-grades-review-fr-narrow", width=380)

@@ -91,7 +91,11 @@
     return function () {
       var graded = 0;
       Array.prototype.forEach.call(items, function (item) {
-        if (item.querySelector("input[type=radio]:checked")) { graded += 1; }
+        if (item.querySelector("input[type=radio]:checked")) {
+          graded += 1;
+          item.classList.remove("grade-missing");  // the server's "no grade yet" is answered
+          show(item.querySelector("[id$='-missing']"), false);
+        }
       });
       setText(find(counter, "[data-graded]"), String(graded));
       return false;
