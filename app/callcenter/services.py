@@ -261,7 +261,7 @@ def record_call(agent, intake: Intake) -> CallResult:
     elif intake.outcome == CallOutcome.ATTACHED:
         cycle = proposal.cycle
     else:
-        cycle = open_cycles()[0] if open_cycles() else None
+        cycle = next(iter(open_cycles()), None)
     if caller is not None and proposal is not None:
         _attach(caller, proposal, intake.phone_support and intake.outcome == CallOutcome.ATTACHED)
     service = intake.service if intake.outcome == CallOutcome.NOT_PB else None
