@@ -90,7 +90,8 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
         raise ServiceError(_l("This is not a phone number. Type it as the caller says it, for example "
                               "06 12 34 56 78 or +32 470 12 34 56."), field="phone")
     if not phonenumbers.is_valid_number(number):
-        raise ServiceError(_l("This phone number does not exist. Please check it with the caller."), field="phone")
+        raise ServiceError(_l("This phone number is incomplete or does not exist. Please check it with the caller."),
+                           field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
