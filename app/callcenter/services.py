@@ -90,7 +90,8 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
         raise ServiceError(_l("This is not a phone number. Type it as the caller says it, for example "
                               "06 12 34 56 78 or +32 470 12 34 56."), field="phone")
     if not phonenumbers.is_valid_number(number):
-        raise ServiceError(_l("This phone number does not exist. Please check it with the caller."), field="phone")
+        raise ServiceError(_l("This phone number is incomplete or does not exist. Please check it with the caller."),
+                           field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -261,7 +262,7 @@ def record_call(agent, intake: Intake) -> CallResult:
     elif intake.outcome == CallOutcome.ATTACHED:
         cycle = proposal.cycle
     else:
-        cycle = open_cycles()[0] if open_cycles() else None
+        cycle = next(iter(open_cycles()), None)
     if caller is not None and proposal is not None:
         _attach(caller, proposal, intake.phone_support and intake.outcome == CallOutcome.ATTACHED)
     service = intake.service if intake.outcome == CallOutcome.NOT_PB else None
@@ -605,6 +606,7 @@ def months_before(moment: datetime, months: int) -> datetime:
 def purge_expired(now: datetime | None = None, months: int | None = None) -> int:
     """Erase the contact data of callers whose budgets all closed more than ``months`` months ago (config
     ``CALLCENTER_RETENTION_MONTHS``); callers linked to no proposal expire that long after their consent.
+    The request of every call of those budgets (or of no budget) is blanked too; calls keep their counts.
     For ``flask pb purge`` and any scheduled job; the caller commits. Returns how many callers were erased."""
     now = as_utc(now or utcnow())
     months = current_app.config["CALLCENTER_RETENTION_MONTHS"] if months is None else months
@@ -627,6 +629,11 @@ def purge_expired(now: datetime | None = None, months: int | None = None) -> int
         if expired:
             _erase(None, caller, "caller.expired")
             erased += 1
+    # The words of calls without consent may name people too: blanked on the same schedule.
+    expired_cycles = [cycle_id for cycle_id, starts in closed.items() if starts <= limit]
+    db.session.execute(update(Call).where(Call.created_at <= limit, Call.complaint != "",
+                                          Call.cycle_id.is_(None) | Call.cycle_id.in_(expired_cycles))
+                       .values(complaint="").execution_options(synchronize_session=False))
     return erased
 
 

@@ -1,5 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import _
+from flask_babel import _, format_percent
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -274,7 +274,7 @@ def release(task_id: int):
 @require(can, "dashboard")
 def dashboard():
     return render_template("callcenter/dashboard.html", board=services.dashboard(current_user),
-                           outcome_labels=OUTCOME_LABELS)
+                           outcome_labels=OUTCOME_LABELS, percent=format_percent)
 
 
 @bp.route("/talking-points")

@@ -481,10 +481,18 @@ def test_purge_erases_callers_months_after_their_budgets_closed(agent, ctx):
                          CallerInterest(caller_id=both.id, proposal_id=old.id),
                          CallerInterest(caller_id=both.id, proposal_id=current.id)])
     ctx.session.flush()
+    old_call = Call(outcome=CallOutcome.ATTACHED, cycle_id=closed_long_ago.id, proposal_id=old.id,
+                    complaint="Mme Untel, voisine du 3, se plaint", created_at=utcnow() - timedelta(days=60))
+    open_call = Call(outcome=CallOutcome.ATTACHED, cycle_id=still_open.id, proposal_id=current.id,
+                     complaint="Toujours d'actualité", created_at=utcnow() - timedelta(days=60))
+    ctx.session.add_all([old_call, open_call])
+    ctx.session.flush()
     assert services.purge_expired(months=1) == 0  # closed 15 days ago: not yet
     # 100 days on, the first budget has been closed for 115 days, the second is still open.
     assert services.purge_expired(now=utcnow() + timedelta(days=100), months=3) == 1
     assert {c.name for c in ctx_callers()} == {None, "Paul"}
+    assert ctx.session.scalar(select(Call.complaint).where(Call.id == old_call.id)) == ""
+    assert ctx.session.scalar(select(Call.complaint).where(Call.id == open_call.id)) != ""
     assert any(e.action == "caller.expired" and e.actor_id is None for e in ctx_audit())
 
 

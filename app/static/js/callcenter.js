@@ -19,6 +19,8 @@
         .then(function (html) {
           if (ticket !== latest) { return; }
           results.innerHTML = html;
+          var record = document.getElementById("record-call");
+          if (record) { record.href = record.href.split("?")[0] + (query ? "?q=" + encodeURIComponent(query) : ""); }
           if (window.history && window.history.replaceState) {
             window.history.replaceState(null, "", form.action + (query ? "?q=" + encodeURIComponent(query) : ""));
           }
