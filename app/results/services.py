@@ -13,7 +13,7 @@ commit to the caller.
 import hashlib
 import secrets
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from flask import current_app
@@ -195,13 +195,18 @@ def _run_rule(rule: str, election):
         raise ServiceError(_l("The tally could not be computed: %(reason)s", reason=str(error)))
 
 
-def max_funded_cost(rule: str, election, project_id: str) -> int:
-    """The largest cost (in units) at which ``project_id`` would have been funded by ``rule``, all else unchanged;
-    0 when not even a free project would have been. Computed by re-running the rule (bisection on the integer cost:
-    a project only gets easier to fund as it gets cheaper). Uses the tally's own function when it has one."""
-    own = getattr(tally, "max_funded_cost", None)
-    if own is not None:
-        return own(rule, election, project_id, tie_breaking=TIE_BREAKING)
+def max_funded_cost(rule: str, election, outcome, project_id: str) -> int:
+    """The largest cost (in units) at which ``project_id`` would have been funded, all else unchanged; 0 when not
+    even a free project would have been. Computed by re-running the count on the same ballots with the project's cost
+    changed (bisection on the integer cost: a project only gets easier to fund as it gets cheaper).
+
+    With the add1 completion, "all else unchanged" includes the voters' final share (``outcome.info``): the equal
+    shares are re-run with that share, once per step, instead of raising the shares again from the start.
+    """
+    base, *parts = rule.split("+")
+    if ("add1" in parts or "add1-last" in parts) and outcome.info.get("voter_share") is not None:
+        budget = int(Fraction(outcome.info["voter_share"]) * len(election.ballots))
+        election, rule = replace(election, budget=budget), base
 
     def funded(cost: int) -> bool:
         return project_id in tally.run(rule, election.with_cost(project_id, cost), tie_breaking=TIE_BREAKING).winners
@@ -300,7 +305,7 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs
         if item.cost_cents > data.budget_cents:
             details = {"kind": "over-budget", "cost": item.cost_cents, "budget": data.budget_cents}
         if details.get("kind") == "mes-not-funded" and details.get("max_cost") is None and explain_costs:
-            details["max_cost"] = max_funded_cost(rule, election, project.id)
+            details["max_cost"] = max_funded_cost(rule, election, outcome, project.id)
         if project.id in winners and outcome.rounds:
             details["order"] = list(outcome.rounds).index(project.id) + 1 if project.id in outcome.rounds else None
         envelope.projects.append(TallyProject(
