@@ -529,27 +529,22 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     prev: tuple[list[int], int] | None = None
     evaluated = 0
     guess = step
+    # past a share of the total cost of all projects, every supported project is funded whatever the share
+    horizon = sum(costs)
+
+    def extend(span: int) -> int:
+        """The longest span (doubling from ``span``) over which the outcome at t is certified unchanged."""
+        nonlocal evaluated
+        while span < horizon:
+            evaluated += 1
+            if not certify(prof, b0 + t, 2 * span)[1]:
+                break
+            span *= 2
+        return span
+
     while True:
         order, ok = certify(prof, b0 + t, guess)
         evaluated += 1
-        span = guess if ok else 0
-        if ok:  # reach further while the check passes
-            while True:
-                order2, ok2 = certify(prof, b0 + t, 2 * span)
-                evaluated += 1
-                if not ok2:
-                    break
-                span *= 2
-        elif guess > step:
-            trial = guess // 2 // step * step
-            while trial >= step:
-                _, ok2 = certify(prof, b0 + t, trial)
-                evaluated += 1
-                if ok2:
-                    span = trial
-                    break
-                trial = trial // 2 // step * step
-        guess = max(step, span)
         spent = sum(costs[p] for p in order)
         if spent > budget:
             if prev is None:
@@ -562,6 +557,20 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
         elif all(p in funded for p in supported):
             return Add1Result(_as_run(order), b0 + t, evaluated, t)
         prev = (order, t)
+        if ok:
+            span = extend(guess)
+        else:
+            span = 0
+            trial = guess // 2 // step * step
+            while trial >= step:
+                evaluated += 1
+                if certify(prof, b0 + t, trial)[1]:
+                    span = trial
+                    break
+                trial = trial // 2 // step * step
+        if span >= horizon and b0 + t + span >= horizon:
+            return Add1Result(_as_run(order), b0 + t, evaluated, t)  # nothing can change any more
+        guess = max(step, span)
         t += span + step
 
 
