@@ -113,6 +113,29 @@ def _bp_incl(f, fs, step: int):
     return (floor(f / -fs / step) + 1) * step
 
 
+def _class_weights(sub: np.ndarray, weights: np.ndarray, n_cls: int) -> tuple[np.ndarray, np.ndarray]:
+    """The budget classes present in ``sub`` (class 0, "nothing left", left out) and their numbers of voters."""
+    if n_cls <= 4 * len(sub) + 4096:
+        counts = np.bincount(sub, weights=weights, minlength=n_cls)
+        counts[0] = 0
+        uniq = np.flatnonzero(counts)
+        return uniq, counts[uniq].astype(np.int64)
+    uniq, inv = np.unique(sub, return_inverse=True)
+    total = np.bincount(inv, weights=weights).astype(np.int64)
+    if len(uniq) and uniq[0] == 0:
+        return uniq[1:], total[1:]
+    return uniq, total
+
+
+def _move(cls: np.ndarray, groups: np.ndarray, uniq: np.ndarray, new_ids: np.ndarray) -> None:
+    """Move the groups of each class ``uniq[j]`` to class ``new_ids[j]`` (groups in class 0 stay there)."""
+    sub = cls[groups]
+    if not len(uniq):
+        return
+    pos = np.minimum(np.searchsorted(uniq, sub), len(uniq) - 1)
+    cls[groups] = np.where(sub == 0, 0, new_ids[pos])
+
+
 def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = False, step: int = 1) -> MesRun:
     """One MES run with every voter starting at ``share``; with ``track``, also the next breakpoint (see module).
 
@@ -143,17 +166,12 @@ def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = Fal
         if d is not None and (best is None or d < best):
             best = d
 
-    def classes(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The budget classes among p's supporters (class 0 left out), their weights, and each supporter's slot."""
-        uniq, inv = np.unique(cls[sup[p]], return_inverse=True)
-        weights = np.bincount(inv, weights=sup_w[p]).astype(np.int64)
-        if len(uniq) and uniq[0] == 0:
-            return uniq[1:], weights[1:], inv, 1
-        return uniq, weights, inv, 0
+    def classes(p: int):
+        return _class_weights(cls[sup[p]], sup_w[p], n_cls)
 
     def price(p: int):
         """Exact price of p now (and its slope along t), or None when its supporters cannot pay it."""
-        uniq, weights, _, _ = classes(p)
+        uniq, weights = classes(p)
         if not len(uniq):
             return None
         W = int(weights.sum())
@@ -206,7 +224,7 @@ def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = Fal
         return _bp_incl(f, fs, step) if ranks[p] > ranks[s] else _bp(f, fs)
 
     def money(p: int):
-        uniq, weights, _, _ = classes(p)
+        uniq, weights = classes(p)
         pairs = [(int(c), int(w)) for c, w in zip(uniq, weights, strict=True)]
         return sum((val[c] * w for c, w in pairs), Q(0)), sum((slope[c] * w for c, w in pairs), Q(0))
 
@@ -252,8 +270,8 @@ def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = Fal
             break
         s = chosen
         q, qs = lb[s], lbs[s]
-        uniq, weights, inv, offset = classes(s)
-        new_ids = np.zeros(len(uniq) + offset, dtype=np.int64)  # new class per slot (class 0 stays 0)
+        uniq, weights = classes(s)
+        new_ids = np.zeros(len(uniq), dtype=np.int64)  # new class per class of s's supporters (0: nothing left)
         paid: Counter = Counter()
         needed = n_cls + len(uniq)
         if needed > len(fval):
@@ -265,7 +283,7 @@ def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = Fal
             if v <= q:
                 if track:
                     note(_bp_incl(q - v, qs - slope[c], step), 'E')
-                new_ids[j + offset] = 0
+                new_ids[j] = 0
                 if details:
                     paid[v] += w
             else:
@@ -275,11 +293,11 @@ def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = Fal
                 val.append(nv)
                 slope.append(ns)
                 fval[n_cls] = float(nv)
-                new_ids[j + offset] = n_cls
+                new_ids[j] = n_cls
                 n_cls += 1
                 if details:
                     paid[q] += w
-        cls[sup[s]] = new_ids[inv]
+        _move(cls, sup[s], uniq, new_ids)
         if track:
             rs = rho(s, q)
             rss = rho(s, qs)
@@ -394,11 +412,7 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
     ok = True
 
     def classes(p: int):
-        uniq, inv = np.unique(cls[sup[p]], return_inverse=True)
-        weights = np.bincount(inv, weights=sup_w[p]).astype(np.int64)
-        if len(uniq) and uniq[0] == 0:
-            return uniq[1:], weights[1:], inv, 1
-        return uniq, weights, inv, 0
+        return _class_weights(cls[sup[p]], sup_w[p], n_cls)
 
     def rho(p: int, q):
         if cost_u:
@@ -408,15 +422,18 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
     def refresh(p: int) -> bool:
         """Fresh bounds for p at this round; False (and p dropped) when its supporters cannot pay it now."""
         nonlocal ok
-        uniq, weights, _, _ = classes(p)
+        uniq, weights = classes(p)
         res = _scan_price(uniq, weights, v0, f0, costs[p], hiD)
         if res is None:
             status[p] = 2
+            alive[p] = False
             if ok and len(uniq):  # it must stay unaffordable up to the far end
                 total = sum((hiD[int(c)] * int(w) for c, w in zip(uniq, weights, strict=True)), Q(0))
                 ok = total < costs[p]
             return False
         lb0[p], lbD[p] = res
+        fl0[p] = float(rho(p, lb0[p]))
+        flD[p] = float(rho(p, lbD[p]))
         fresh[p] = rnd
         version[p] += 1
         return True
@@ -429,9 +446,13 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
         return a0 <= u0 or aD <= uD
 
     heap: list = []
+    fl0 = np.full(m, -np.inf)  # float copies of the rho lower bounds (-inf: not computed yet)
+    flD = np.full(m, -np.inf)
+    alive = np.ones(m, dtype=bool)  # still a candidate
     for p in range(m):
         if prof.support_totals[p] == 0:
             status[p] = 2
+            alive[p] = False
             continue
         heap.append((Q(0), ranks[p], 0, p))
     heapq.heapify(heap)
@@ -455,7 +476,7 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
             break
         s = chosen
         q0, lq_D = lb0[s], lbD[s]
-        uniq, weights, inv, offset = classes(s)
+        uniq, weights = classes(s)
         if ok:
             up = _scan_price(uniq, weights, loD, fD, costs[s])
             if up is None:
@@ -463,7 +484,11 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
             else:
                 uq_D = up[0]
                 u0, uD = rho(s, q0), rho(s, uq_D)
-                for p in range(m):
+                # floats only pick whom to check exactly: a margin far above rounding error
+                thr0 = float(u0) * (1 + 1e-9) + 1e-300
+                thrD = float(uD) * (1 + 1e-9) + 1e-300
+                near = np.flatnonzero(alive & ((fl0 <= thr0) | (flD <= thrD)))
+                for p in near.tolist():
                     if status[p] != 0 or p == s or not beaten(p, s, u0, uD):
                         continue
                     if fresh[p] != rnd:
@@ -474,7 +499,7 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
                             continue
                     ok = False
                     break
-        new_ids = np.zeros(len(uniq) + offset, dtype=np.int64)
+        new_ids = np.zeros(len(uniq), dtype=np.int64)
         needed = n_cls + len(uniq)
         if needed > len(f0):
             f0 = np.resize(f0, max(needed, 2 * len(f0)))
@@ -496,10 +521,11 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
             hiD.append(hi_far)
             f0[n_cls] = float(v0[-1])
             fD[n_cls] = float(lo_far)
-            new_ids[j + offset] = n_cls
+            new_ids[j] = n_cls
             n_cls += 1
-        cls[sup[s]] = new_ids[inv]
+        _move(cls, sup[s], uniq, new_ids)
         status[s] = 1
+        alive[s] = False
         order.append(s)
     return order, ok
 
