@@ -41,18 +41,18 @@ def _greedy(details: dict, votes: str, completion: bool = False) -> list[str]:
     values = {"rank": details.get("rank", 0), "votes": votes, "cost": money(details.get("cost")),
               "left": money(details.get("money_left"))}
     if kind == "greedy-funded" and completion:
-        return [gettext("Funded with the money left after the equal shares: among the projects not yet funded it "
-                        "came %(rank)s with %(votes)s; it costs %(cost)s and %(left)s were still available.",
-                        **values)]
+        return [gettext("Funded with the money left after the equal shares: it was number %(rank)s among the "
+                        "projects not yet funded, with %(votes)s; it costs %(cost)s and %(left)s were still "
+                        "available.", **values)]
     if kind == "greedy-funded":
-        return [gettext("It came %(rank)s in the order of the count with %(votes)s. It costs %(cost)s and "
+        return [gettext("It was number %(rank)s in the order of the count, with %(votes)s. It costs %(cost)s and "
                         "%(left)s were still available when its turn came: it was funded.", **values)]
     if kind == "greedy-skipped":
-        return [gettext("It came %(rank)s in the order of the count with %(votes)s. It costs %(cost)s, but only "
-                        "%(left)s were left when its turn came: it did not fit.", **values)]
+        return [gettext("It was number %(rank)s in the order of the count, with %(votes)s. It costs %(cost)s, but "
+                        "only %(left)s were left when its turn came: it did not fit.", **values)]
     if kind == "greedy-stopped":
-        return [gettext("It came %(rank)s with %(votes)s, after the first project that did not fit: under this "
-                        "rule the count stops there.", **values)]
+        return [gettext("It was number %(rank)s in the order of the count, with %(votes)s, after the first "
+                        "project that did not fit: under this rule the count stops there.", **values)]
     if kind == "greedy-below-threshold":
         return [gettext("It received %(votes)s, fewer than the %(threshold)s required to be funded.",
                         votes=votes, threshold=number(details.get("threshold", 0)))]
@@ -76,6 +76,10 @@ def sentences(details: dict, votes: int, ballot_kind: str) -> list[str]:
     if "majority_grade" in details:
         result.append(gettext("Its majority grade is “%(grade)s”: at least half of the voters gave it this grade "
                               "or better.", grade=grade_label(details["majority_grade"])))
+    if kind == "over-budget":
+        return result + [gettext("It costs %(cost)s, more than the whole envelope of %(budget)s: it could not be "
+                                 "funded, whatever the votes.", cost=money(details.get("cost")),
+                                 budget=money(details.get("budget")))]
     if kind.startswith("greedy"):
         return result + _greedy(details, votes_str, completion=details.get("stage") == "completion")
     if kind == "mes-funded":

@@ -39,8 +39,10 @@ VOTE_TYPES = {
     BallotKind.MAJORITY_JUDGMENT: "grades",
 }
 
-# META "rule" of the ballot file (pabulib's own vocabulary); anything else is "unknown" there.
-PABULIB_RULES = {"greedy": "greedy", "greedy-points": "greedy", "mes-cost+add1": "equalshares/add1"}
+# META "rule" of the ballot file (pabulib's own vocabulary); other rules are "unknown" there and named in the META
+# "comment". Equal shares are not written "equalshares/add1": pabulib-checker's own add1 check never ends when no
+# further project can be funded (its loop stops only once the outcome exceeds the budget).
+PABULIB_RULES = {"greedy": "greedy", "greedy-points": "greedy"}
 
 TIE_BREAKING = "smallest-id"
 

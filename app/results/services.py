@@ -13,7 +13,7 @@ commit to the caller.
 import hashlib
 import secrets
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from flask import current_app
@@ -42,6 +42,7 @@ from app.voting.models import Ballot, BallotChoice, BallotKind, Participation
 from app.voting.services import results_published, rules_for, voting_envelopes
 
 CENTS = 100  # the tally counts in cents: ``Election.scale`` = 100 units per euro
+SENTINEL_COST = 999_999_999  # pabulib's cost for a project excluded from selection
 
 
 # --- When ------------------------------------------------------------------------------------------------------------
@@ -113,7 +114,7 @@ def _is_blank(vote_type: str, choices: list[tuple[str, int]]) -> bool:
     return not choices
 
 
-def _meta(cycle: Cycle, label: str, district: bool, kind: BallotKind, rules) -> dict:
+def _meta(cycle: Cycle, label: str, district: bool, kind: BallotKind, rules, projects: int) -> dict:
     voting = next((p for p in cycle.phases if PhaseKind(p.kind) == PhaseKind.VOTING), None)
     meta = {
         "description": f"{cycle.title} – {label}",
@@ -129,8 +130,14 @@ def _meta(cycle: Cycle, label: str, district: bool, kind: BallotKind, rules) -> 
         meta["date_begin"] = as_utc(voting.starts_at).strftime("%d.%m.%Y")
         meta["date_end"] = as_utc(voting.ends_at or voting.starts_at).strftime("%d.%m.%Y")
     if kind == BallotKind.APPROVAL and rules.max_choices:
-        meta["max_length"] = str(rules.max_choices)
+        meta["max_length"] = str(min(rules.max_choices, projects))
     return meta
+
+
+def _file_cost(cost_cents: int, budget_cents: int) -> int:
+    """A project dearer than its whole envelope can never be funded; the ballot file gives it pabulib's sentinel
+    cost (999 999 999), which says just that, and the page explains it with the real cost."""
+    return SENTINEL_COST * CENTS if cost_cents > budget_cents else cost_cents
 
 
 def envelope_elections(cycle: Cycle, rng: secrets.SystemRandom | None = None) -> list[EnvelopeElection]:
@@ -164,14 +171,16 @@ def envelope_elections(cycle: Cycle, rng: secrets.SystemRandom | None = None) ->
         counted = [choices for choices in cast if not _is_blank(vote_type, choices)]
         rng.shuffle(counted)
         election = tally.Election(
-            projects=tuple(tally.Project(str(item.proposal_id), item.cost_cents, item.title)
+            projects=tuple(tally.Project(str(item.proposal_id), _file_cost(item.cost_cents, budget_cents), item.title)
                            for item in sorted(envelope_items, key=lambda i: str(i.proposal_id))),
             budget=budget_cents, ballots=tuple(_tally_ballot(vote_type, choices) for choices in counted),
             vote_type=vote_type, scale=CENTS,
         )
+        meta = _meta(cycle, str(label), key is not None, kind, rules, len(envelope_items))
+        if sum(p.cost for p in election.projects) <= budget_cents:
+            meta["fully_funded"] = "1"  # pabulib's flag: the envelope can pay for every project
         result.append(EnvelopeElection(key=key, budget_cents=budget_cents, items=envelope_items, election=election,
-                                       ballots=len(cast), blank=len(cast) - len(counted),
-                                       meta=_meta(cycle, str(label), key is not None, kind, rules)))
+                                       ballots=len(cast), blank=len(cast) - len(counted), meta=meta))
     return result
 
 
@@ -186,13 +195,18 @@ def _run_rule(rule: str, election):
         raise ServiceError(_l("The tally could not be computed: %(reason)s", reason=str(error)))
 
 
-def max_funded_cost(rule: str, election, project_id: str) -> int:
-    """The largest cost (in units) at which ``project_id`` would have been funded by ``rule``, all else unchanged;
-    0 when not even a free project would have been. Computed by re-running the rule (bisection on the integer cost:
-    a project only gets easier to fund as it gets cheaper). Uses the tally's own function when it has one."""
-    own = getattr(tally, "max_funded_cost", None)
-    if own is not None:
-        return own(rule, election, project_id, tie_breaking=TIE_BREAKING)
+def max_funded_cost(rule: str, election, outcome, project_id: str) -> int:
+    """The largest cost (in units) at which ``project_id`` would have been funded, all else unchanged; 0 when not
+    even a free project would have been. Computed by re-running the count on the same ballots with the project's cost
+    changed (bisection on the integer cost: a project only gets easier to fund as it gets cheaper).
+
+    With the add1 completion, "all else unchanged" includes the voters' final share (``outcome.info``): the equal
+    shares are re-run with that share, once per step, instead of raising the shares again from the start.
+    """
+    base, *parts = rule.split("+")
+    if ("add1" in parts or "add1-last" in parts) and outcome.info.get("voter_share") is not None:
+        budget = int(Fraction(outcome.info["voter_share"]) * len(election.ballots))
+        election, rule = replace(election, budget=budget), base
 
     def funded(cost: int) -> bool:
         return project_id in tally.run(rule, election.with_cost(project_id, cost), tie_breaking=TIE_BREAKING).winners
@@ -274,7 +288,9 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs
     election = data.election
     outcome = _run_rule(rule, election)
     compared = _run_rule(other, election) if other else None
-    meta = {**data.meta, "rule": PABULIB_RULES.get(rule, "unknown")}
+    meta = {**data.meta, "rule": PABULIB_RULES.get(rule, "unknown"),
+            "comment": f"#1: counted by Budget Commun with the rule {rule} of app.tally, ties to the smallest "
+                       f"project id (as text)"}
     text = tally.pabulib.write(election, meta=meta, selected=outcome.winners)
     votes = _votes(election, election.vote_type)
     winners = set(outcome.winners)
@@ -286,12 +302,14 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs
     for position, project in enumerate(order, start=1):
         item = data.item_for(project.id)
         details = _details(outcome.results[project.id]) if project.id in outcome.results else {}
+        if item.cost_cents > data.budget_cents:
+            details = {"kind": "over-budget", "cost": item.cost_cents, "budget": data.budget_cents}
         if details.get("kind") == "mes-not-funded" and details.get("max_cost") is None and explain_costs:
-            details["max_cost"] = max_funded_cost(rule, election, project.id)
+            details["max_cost"] = max_funded_cost(rule, election, outcome, project.id)
         if project.id in winners and outcome.rounds:
             details["order"] = list(outcome.rounds).index(project.id) + 1 if project.id in outcome.rounds else None
         envelope.projects.append(TallyProject(
-            ballot_item_id=item.id, position=position, cost_cents=project.cost, votes=votes[project.id],
+            ballot_item_id=item.id, position=position, cost_cents=item.cost_cents, votes=votes[project.id],
             selected=project.id in winners,
             comparison_selected=(project.id in compared.winners) if compared else None, details=details,
         ))

@@ -23,11 +23,22 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil
+from math import floor
+
+import numpy as np
 
 from .model import Election
 
+try:  # GMP rationals: exact like Fraction, an order of magnitude faster; Fraction when gmpy2 is missing
+    from gmpy2 import mpq as Q
+except ImportError:  # pragma: no cover
+    Q = Fraction
+
 INF = None  # "never" for a breakpoint
+
+
+def to_fraction(x) -> Fraction:
+    return x if isinstance(x, Fraction) else Fraction(int(x.numerator), int(x.denominator))
 
 
 @dataclass
@@ -39,6 +50,15 @@ class MesProfile:
     n_voters: int
     cost_utility: bool
     ranks: list[int]  # tie-breaking position per project
+    sup_arrays: list[np.ndarray] = None  # per project: its supporting groups, as an index array
+    sup_weights: list[np.ndarray] = None  # their numbers of voters (float64, for bincount)
+    support_totals: list[int] = None  # per project: number of supporters
+
+    def __post_init__(self) -> None:
+        weights = np.array([w for _, w in self.groups], dtype=np.int64)
+        self.sup_arrays = [np.array(gs, dtype=np.int64) for gs in self.supporters]
+        self.sup_weights = [weights[a].astype(np.float64) for a in self.sup_arrays]
+        self.support_totals = [int(weights[a].sum()) for a in self.sup_arrays]
 
     @classmethod
     def build(cls, election: Election, ranks: dict[str, int], cost_utility: bool) -> MesProfile:
@@ -77,56 +97,114 @@ class MesRun:
     final_money: dict[int, Fraction] | None  # per unfunded project: what its supporters had at the end
 
 
-def _bp(f: Fraction, fs: Fraction) -> Fraction | None:
-    """Where f + fs*d (f >= 0 now) first reaches 0 for d >= 0: 0 when already 0, None when never."""
+def _bp(f, fs):
+    """For a comparison that must stay ``f + fs*d > 0`` (true now): the first d >= 0 where it may fail."""
     if f <= 0:
-        return Fraction(0)
+        return Q(0)
     if fs >= 0:
         return INF
     return f / -fs
 
 
-def run_mes(prof: MesProfile, share: Fraction, *, track: bool = False, details: bool = False) -> MesRun:
-    """One MES run with every voter starting at ``share``; with ``track``, also the next breakpoint (see module)."""
-    costs, groups, supporters, ranks = prof.costs, prof.groups, prof.supporters, prof.ranks
+def _bp_incl(f, fs, step: int):
+    """For ``f + fs*d >= 0`` (true now, equality harmless): the first whole step after it may fail."""
+    if fs >= 0:
+        return INF
+    return (floor(f / -fs / step) + 1) * step
+
+
+def _class_weights(sub: np.ndarray, weights: np.ndarray, n_cls: int) -> tuple[np.ndarray, np.ndarray]:
+    """The budget classes present in ``sub`` (class 0, "nothing left", left out) and their numbers of voters."""
+    if n_cls <= 4 * len(sub) + 4096:
+        counts = np.bincount(sub, weights=weights, minlength=n_cls)
+        counts[0] = 0
+        uniq = np.flatnonzero(counts)
+        return uniq, counts[uniq].astype(np.int64)
+    uniq, inv = np.unique(sub, return_inverse=True)
+    total = np.bincount(inv, weights=weights).astype(np.int64)
+    if len(uniq) and uniq[0] == 0:
+        return uniq[1:], total[1:]
+    return uniq, total
+
+
+def _move(cls: np.ndarray, groups: np.ndarray, uniq: np.ndarray, new_ids: np.ndarray) -> None:
+    """Move the groups of each class ``uniq[j]`` to class ``new_ids[j]`` (groups in class 0 stay there)."""
+    sub = cls[groups]
+    if not len(uniq):
+        return
+    pos = np.minimum(np.searchsorted(uniq, sub), len(uniq) - 1)
+    cls[groups] = np.where(sub == 0, 0, new_ids[pos])
+
+
+def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = False, step: int = 1) -> MesRun:
+    """One MES run with every voter starting at ``share``; with ``track``, also the next breakpoint (see module).
+
+    Budget classes live in ``val``/``slope`` (exact) and ``fval`` (a float copy that only orders work); class 0
+    is "nothing left". ``cls[g]`` is the class of voter group ``g``.
+    """
+    costs, ranks = prof.costs, prof.ranks
     m = len(costs)
     cost_u = prof.cost_utility
-    val: list[Fraction] = [Fraction(share)]
-    slope: list[Fraction] = [Fraction(1)]
-    cls = [0] * len(groups)  # class per group; -1 = exhausted (budget 0)
-    hist: list[dict[int, int] | None] = []
-    for p in range(m):
-        hist.append({0: sum(groups[g][1] for g in supporters[p])} if supporters[p] else None)
+    sup = prof.sup_arrays
+    sup_w = prof.sup_weights
+    gw_total = prof.support_totals
+    val: list = [Q(0), Q(share)]
+    slope: list = [Q(0), Q(1)]
+    fval = np.empty(1024)
+    fval[0], fval[1] = 0.0, float(share)
+    n_cls = 2
+    cls = np.ones(len(prof.groups), dtype=np.int64)
     status = [0] * m  # 0 candidate, 1 funded, 2 out (unaffordable or unsupported)
-    lb = [Fraction(0)] * m  # price lower bound at the current t, and its slope
-    lbs = [Fraction(0)] * m
+    lb: list = [Q(0)] * m  # price lower bound at the current t, and its slope
+    lbs: list = [Q(0)] * m
     fresh = [-1] * m
     version = [0] * m
     best = INF  # smallest breakpoint distance so far
 
-    def note(d: Fraction | None) -> None:
+    def note(d, tag=None) -> None:
         nonlocal best
         if d is not None and (best is None or d < best):
             best = d
 
-    def price(p: int) -> tuple[Fraction, Fraction] | None:
+    def classes(p: int):
+        return _class_weights(cls[sup[p]], sup_w[p], n_cls)
+
+    def price(p: int):
         """Exact price of p now (and its slope along t), or None when its supporters cannot pay it."""
-        h = hist[p]
-        W = sum(h.values())
-        R = Fraction(costs[p])
-        if not h:
+        uniq, weights = classes(p)
+        if not len(uniq):
             return None
-        if len(h) == 1:
-            (c, w), = h.items()
-            if val[c] * W < R:
-                return None
-            return R / W, Fraction(0)
-        Rs = Fraction(0)
-        for c in sorted(h, key=val.__getitem__):
+        W = int(weights.sum())
+        R = Q(costs[p])
+        Rs = Q(0)
+        order = np.argsort(fval[uniq], kind="stable")
+        k = 0
+        for k in range(len(order)):
+            c = int(uniq[order[k]])
             v = val[c]
             if v * W < R:
-                w = h[c]
+                w = int(weights[order[k]])
                 R -= v * w
+                Rs -= slope[c] * w
+                W -= w
+                if W == 0:
+                    return None
+            else:
+                break
+        q = R / W
+        # the float order only guided the scan: check exactly that no class after the stop is below q
+        rest = order[k:]
+        near = rest[fval[uniq[rest]] <= float(q) * (1 + 1e-9) + 1e-300]
+        if any(val[int(uniq[j])] < q for j in near):
+            return exact_price(uniq, weights, costs[p])
+        return q, Rs / W
+
+    def exact_price(uniq, weights, cost):
+        W = int(weights.sum())
+        R, Rs = Q(cost), Q(0)
+        for c, w in sorted(((int(c), int(w)) for c, w in zip(uniq, weights, strict=True)), key=lambda cw: val[cw[0]]):
+            if val[c] * W < R:
+                R -= val[c] * w
                 Rs -= slope[c] * w
                 W -= w
                 if W == 0:
@@ -135,33 +213,38 @@ def run_mes(prof: MesProfile, share: Fraction, *, track: bool = False, details: 
                 break
         return R / W, Rs / W
 
-    def rho(p: int, q: Fraction) -> Fraction:
+    def rho(p: int, q):
         if cost_u:
-            return q / costs[p] if costs[p] else Fraction(0)
+            return q / costs[p] if costs[p] else Q(0)
         return q
 
-    def money(p: int) -> tuple[Fraction, Fraction]:
-        h = hist[p]
-        return sum((val[c] * w for c, w in h.items()), Fraction(0)), sum((slope[c] * w for c, w in h.items()),
-                                                                          Fraction(0))
+    def cmp_bp(p: int, s: int, rs, rss):
+        """When may p beat s (lower rho, or equal rho and first in the tie-breaking order)?"""
+        f, fs = rho(p, lb[p]) - rs, rho(p, lbs[p]) - rss
+        return _bp_incl(f, fs, step) if ranks[p] > ranks[s] else _bp(f, fs)
+
+    def money(p: int):
+        uniq, weights = classes(p)
+        pairs = [(int(c), int(w)) for c, w in zip(uniq, weights, strict=True)]
+        return sum((val[c] * w for c, w in pairs), Q(0)), sum((slope[c] * w for c, w in pairs), Q(0))
 
     def drop(p: int) -> None:
         status[p] = 2
-        if track and hist[p]:
-            s, ss = money(p)
-            note(_bp(costs[p] - s, -ss))
+        if track:
+            s_, ss = money(p)
+            note(_bp(costs[p] - s_, -ss), 'afford')
 
-    heap: list[tuple[Fraction, int, int, int]] = []
+    heap: list = []
     for p in range(m):
-        if hist[p] is None:
+        if gw_total[p] == 0:
             status[p] = 2
             continue
-        heap.append((Fraction(0), ranks[p], 0, p))
+        heap.append((Q(0), ranks[p], 0, p))
     heapq.heapify(heap)
 
     order: list[int] = []
-    prices: list[Fraction] = []
-    payments: list[list[tuple[Fraction, int]]] = []
+    prices: list = []
+    payments: list = []
     rnd = 0
     while True:
         rnd += 1
@@ -187,33 +270,41 @@ def run_mes(prof: MesProfile, share: Fraction, *, track: bool = False, details: 
             break
         s = chosen
         q, qs = lb[s], lbs[s]
-        h = hist[s]
-        # who pays all they have (E), who pays q
-        mapping: dict[int, int] = {}
-        paid: Counter[Fraction] = Counter()
-        for c, w in h.items():
+        uniq, weights = classes(s)
+        new_ids = np.zeros(len(uniq), dtype=np.int64)  # new class per class of s's supporters (0: nothing left)
+        paid: Counter = Counter()
+        needed = n_cls + len(uniq)
+        if needed > len(fval):
+            fval = np.resize(fval, max(needed, 2 * len(fval)))
+        for j in range(len(uniq)):
+            c = int(uniq[j])
             v = val[c]
+            w = int(weights[j])
             if v <= q:
                 if track:
-                    note(Fraction(0) if v == q else _bp(q - v, qs - slope[c]))
-                mapping[c] = -1
+                    note(_bp_incl(q - v, qs - slope[c], step), 'E')
+                new_ids[j] = 0
                 if details:
                     paid[v] += w
             else:
+                nv, ns = v - q, slope[c] - qs
                 if track:
-                    note(_bp(v - q, slope[c] - qs))
-                val.append(v - q)
-                slope.append(slope[c] - qs)
-                mapping[c] = len(val) - 1
+                    note(_bp_incl(nv, ns, step), 'rest')
+                val.append(nv)
+                slope.append(ns)
+                fval[n_cls] = float(nv)
+                new_ids[j] = n_cls
+                n_cls += 1
                 if details:
                     paid[q] += w
+        _move(cls, sup[s], uniq, new_ids)
         if track:
             rs = rho(s, q)
-            rss = rho(s, qs) if cost_u else qs
+            rss = rho(s, qs)
             for p in range(m):
                 if status[p] != 0 or p == s:
                     continue
-                d = _bp(rho(p, lb[p]) - rs, (rho(p, lbs[p]) if cost_u else lbs[p]) - rss)
+                d = cmp_bp(p, s, rs, rss)
                 if d is None or (best is not None and d >= best):
                     continue
                 if fresh[p] != rnd:  # tighten a stale bound before letting it cut the interval
@@ -225,41 +316,218 @@ def run_mes(prof: MesProfile, share: Fraction, *, track: bool = False, details: 
                     fresh[p] = rnd
                     version[p] += 1
                     heapq.heappush(heap, (rho(p, pr[0]), ranks[p], version[p], p))
-                    d = _bp(rho(p, lb[p]) - rs, (rho(p, lbs[p]) if cost_u else lbs[p]) - rss)
-                note(d)
+                    d = cmp_bp(p, s, rs, rss)
+                note(d, ('cmp', p, s))
         status[s] = 1
-        hist[s] = None
         order.append(s)
         prices.append(q)
         if details:
             payments.append(sorted(paid.items(), reverse=True))
-        for g in supporters[s]:
-            c = cls[g]
-            if c < 0:
-                continue
-            nc = mapping[c]
-            cls[g] = nc
-            ps, w = groups[g]
-            for p in ps:
-                if status[p] == 0:
-                    hp = hist[p]
-                    left = hp[c] - w
-                    if left:
-                        hp[c] = left
-                    else:
-                        del hp[c]
-                    if nc >= 0:
-                        hp[nc] = hp.get(nc, 0) + w
     final_money = None
     if details:
-        final_money = {}
-        funded = set(order)
-        for p in range(m):
-            if p not in funded:
-                final_money[p] = sum(
-                    (val[cls[g]] * groups[g][1] for g in supporters[p] if cls[g] >= 0), Fraction(0)
-                )
+        final_money = {p: money(p)[0] for p in range(m) if status[p] != 1}
     return MesRun(order, prices, payments, best, final_money)
+
+
+def _scan_price(uniq, weights, vals: list, fvals: np.ndarray, cost: int, other: list | None = None):
+    """Exact solution q of sum(w * min(v, q)) = cost over classes ``uniq`` valued ``vals``; None if unaffordable.
+
+    Returns (q, lower bound from ``other`` values for the same split) -- the second is
+    (cost - sum over the split-off classes of w * other) / (weight of the rest), or None without ``other``.
+    """
+    if not len(uniq):
+        return None
+    W = int(weights.sum())
+    R = Q(cost)
+    Ro = Q(cost)
+    order = np.argsort(fvals[uniq], kind="stable")
+    k = 0
+    broke = False
+    for k in range(len(order)):
+        c = int(uniq[order[k]])
+        v = vals[c]
+        if v * W < R:
+            w = int(weights[order[k]])
+            R -= v * w
+            if other is not None:
+                Ro -= other[c] * w
+            W -= w
+            if W == 0:
+                return None
+        else:
+            broke = True
+            break
+    if not broke:
+        return None
+    q = R / W
+    rest = order[k:]
+    near = rest[fvals[uniq[rest]] <= float(q) * (1 + 1e-9) + abs(float(q)) * 1e-9 + 1e-300]
+    if any(vals[int(uniq[j])] < q for j in near):  # the float order misled the scan: redo it exactly
+        pairs = sorted(((int(c), int(w)) for c, w in zip(uniq, weights, strict=True)), key=lambda cw: vals[cw[0]])
+        W = int(weights.sum())
+        R, Ro = Q(cost), Q(cost)
+        for c, w in pairs:
+            if vals[c] * W < R:
+                R -= vals[c] * w
+                if other is not None:
+                    Ro -= other[c] * w
+                W -= w
+                if W == 0:
+                    return None
+            else:
+                break
+        q = R / W
+    return q, (Ro / W if other is not None else None)
+
+
+def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
+    """Run MES exactly at ``share`` and check that it selects the same projects, in the same order, for every
+    share in ``[share, share + span]``.
+
+    Along that interval every voter's budget is kept between two affine bounds (``lo``, ``hi``, stored by their
+    values at the far end; at the near end both equal the exact budget ``v0``). A project's price is at least
+    ``(cost - what its split-off supporters have at most) / (weight of the others)`` for any split, and at most
+    the chord of the (convex) price computed from the ``lo`` budgets; comparing affine bounds on an interval is
+    comparing them at both ends. Returns the exact order at ``share`` and whether the check passed.
+    """
+    costs, ranks = prof.costs, prof.ranks
+    m = len(costs)
+    cost_u = prof.cost_utility
+    sup, sup_w = prof.sup_arrays, prof.sup_weights
+    share = Q(share)
+    far = share + span
+    v0: list = [Q(0), share]
+    loD: list = [Q(0), far]
+    hiD: list = [Q(0), far]
+    f0 = np.empty(1024)
+    fD = np.empty(1024)
+    f0[0], f0[1], fD[0], fD[1] = 0.0, float(share), 0.0, float(far)
+    n_cls = 2
+    cls = np.ones(len(prof.groups), dtype=np.int64)
+    status = [0] * m
+    lb0: list = [Q(0)] * m  # price lower bounds at both ends
+    lbD: list = [Q(0)] * m
+    fresh = [-1] * m
+    version = [0] * m
+    ok = True
+
+    def classes(p: int):
+        return _class_weights(cls[sup[p]], sup_w[p], n_cls)
+
+    def rho(p: int, q):
+        if cost_u:
+            return q / costs[p] if costs[p] else Q(0)
+        return q
+
+    def refresh(p: int) -> bool:
+        """Fresh bounds for p at this round; False (and p dropped) when its supporters cannot pay it now."""
+        nonlocal ok
+        uniq, weights = classes(p)
+        res = _scan_price(uniq, weights, v0, f0, costs[p], hiD)
+        if res is None:
+            status[p] = 2
+            alive[p] = False
+            if ok and len(uniq):  # it must stay unaffordable up to the far end
+                total = sum((hiD[int(c)] * int(w) for c, w in zip(uniq, weights, strict=True)), Q(0))
+                ok = total < costs[p]
+            return False
+        lb0[p], lbD[p] = res
+        fl0[p] = float(rho(p, lb0[p]))
+        flD[p] = float(rho(p, lbD[p]))
+        fresh[p] = rnd
+        version[p] += 1
+        return True
+
+    def beaten(p: int, s: int, u0, uD) -> bool:
+        """Could p beat s somewhere on the interval (by its bounds)?"""
+        a0, aD = rho(p, lb0[p]), rho(p, lbD[p])
+        if ranks[p] > ranks[s]:
+            return a0 < u0 or aD < uD
+        return a0 <= u0 or aD <= uD
+
+    heap: list = []
+    fl0 = np.full(m, -np.inf)  # float copies of the rho lower bounds (-inf: not computed yet)
+    flD = np.full(m, -np.inf)
+    alive = np.ones(m, dtype=bool)  # still a candidate
+    for p in range(m):
+        if prof.support_totals[p] == 0:
+            status[p] = 2
+            alive[p] = False
+            continue
+        heap.append((Q(0), ranks[p], 0, p))
+    heapq.heapify(heap)
+    order: list[int] = []
+    rnd = 0
+    while True:
+        rnd += 1
+        chosen = -1
+        while heap:
+            key, rk, ver, p = heap[0]
+            if status[p] != 0 or ver != version[p]:
+                heapq.heappop(heap)
+                continue
+            if fresh[p] == rnd:
+                chosen = p
+                break
+            heapq.heappop(heap)
+            if refresh(p):
+                heapq.heappush(heap, (rho(p, lb0[p]), rk, version[p], p))
+        if chosen < 0:
+            break
+        s = chosen
+        q0, lq_D = lb0[s], lbD[s]
+        uniq, weights = classes(s)
+        if ok:
+            up = _scan_price(uniq, weights, loD, fD, costs[s])
+            if up is None:
+                ok = False
+            else:
+                uq_D = up[0]
+                u0, uD = rho(s, q0), rho(s, uq_D)
+                # floats only pick whom to check exactly: a margin far above rounding error
+                thr0 = float(u0) * (1 + 1e-9) + 1e-300
+                thrD = float(uD) * (1 + 1e-9) + 1e-300
+                near = np.flatnonzero(alive & ((fl0 <= thr0) | (flD <= thrD)))
+                for p in near.tolist():
+                    if status[p] != 0 or p == s or not beaten(p, s, u0, uD):
+                        continue
+                    if fresh[p] != rnd:
+                        if not refresh(p):
+                            continue
+                        heapq.heappush(heap, (rho(p, lb0[p]), ranks[p], version[p], p))
+                        if not beaten(p, s, u0, uD):
+                            continue
+                    ok = False
+                    break
+        new_ids = np.zeros(len(uniq), dtype=np.int64)
+        needed = n_cls + len(uniq)
+        if needed > len(f0):
+            f0 = np.resize(f0, max(needed, 2 * len(f0)))
+            fD = np.resize(fD, max(needed, 2 * len(fD)))
+        for j in range(len(uniq)):
+            c = int(uniq[j])
+            x0 = v0[c] - q0
+            if ok:
+                hi_far = hiD[c] - lq_D
+                if hi_far < 0:
+                    hi_far = Q(0)
+                lo_far = loD[c] - uq_D if x0 > 0 else Q(0)
+            else:
+                hi_far = lo_far = Q(0)
+            if x0 <= 0 and hi_far == 0:
+                continue  # nothing left anywhere on the interval: class 0
+            v0.append(x0 if x0 > 0 else Q(0))
+            loD.append(lo_far)
+            hiD.append(hi_far)
+            f0[n_cls] = float(v0[-1])
+            fD[n_cls] = float(lo_far)
+            new_ids[j] = n_cls
+            n_cls += 1
+        _move(cls, sup[s], uniq, new_ids)
+        status[s] = 1
+        alive[s] = False
+        order.append(s)
+    return order, ok
 
 
 @dataclass
@@ -275,34 +543,65 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
 
     ``last=False``: stop at the first exhaustive outcome, or keep the previous one when a step overspends.
     ``last=True``: keep raising while the outcome stays within the budget; keep the last such outcome.
+    Steps whose outcome is certified equal to the current one (:func:`certify`) are not run.
     """
     n = prof.n_voters
     costs = prof.costs
     if n == 0:
-        return Add1Result(None, Fraction(0), 0, 0)
-    b0 = Fraction(budget, n)
+        return Add1Result(None, Q(0), 0, 0)
+    b0 = Q(budget, n)
     supported = [p for p in range(len(costs)) if prof.supporters[p]]
     t = 0
-    prev: tuple[MesRun, int] | None = None
+    prev: tuple[list[int], int] | None = None
     evaluated = 0
+    guess = step
+    # past a share of the total cost of all projects, every supported project is funded whatever the share
+    horizon = sum(costs)
+
+    def extend(span: int) -> int:
+        """The longest span (doubling from ``span``) over which the outcome at t is certified unchanged."""
+        nonlocal evaluated
+        while span < horizon:
+            evaluated += 1
+            if not certify(prof, b0 + t, 2 * span)[1]:
+                break
+            span *= 2
+        return span
+
     while True:
-        run = run_mes(prof, b0 + t, track=True)
+        order, ok = certify(prof, b0 + t, guess)
         evaluated += 1
-        spent = sum(costs[p] for p in run.order)
+        spent = sum(costs[p] for p in order)
         if spent > budget:
             if prev is None:
                 return Add1Result(None, b0 + t, evaluated, t)
-            return Add1Result(prev[0], b0 + prev[1], evaluated, prev[1])
-        funded = set(run.order)
+            return Add1Result(_as_run(prev[0]), b0 + prev[1], evaluated, prev[1])
+        funded = set(order)
         if not last:
             if all(spent + costs[p] > budget for p in range(len(costs)) if p not in funded):
-                return Add1Result(run, b0 + t, evaluated, t)
+                return Add1Result(_as_run(order), b0 + t, evaluated, t)
         elif all(p in funded for p in supported):
-            return Add1Result(run, b0 + t, evaluated, t)
-        prev = (run, t)
-        if run.next_t is None:  # the outcome can no longer change
-            return Add1Result(run, b0 + t, evaluated, t)
-        t += step * max(1, ceil(run.next_t / step))
+            return Add1Result(_as_run(order), b0 + t, evaluated, t)
+        prev = (order, t)
+        if ok:
+            span = extend(guess)
+        else:
+            span = 0
+            trial = guess // 2 // step * step
+            while trial >= step:
+                evaluated += 1
+                if certify(prof, b0 + t, trial)[1]:
+                    span = trial
+                    break
+                trial = trial // 2 // step * step
+        if span >= horizon and b0 + t + span >= horizon:
+            return Add1Result(_as_run(order), b0 + t, evaluated, t)  # nothing can change any more
+        guess = max(step, span)
+        t += span + step
+
+
+def _as_run(order: list[int]) -> MesRun:
+    return MesRun(order, [], [], None, None)
 
 
 def winners_of(prof: MesProfile, run: MesRun | None) -> list[str]:

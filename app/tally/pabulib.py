@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from .model import (
     OrdinalBallot,
     Project,
     TallyError,
+    _ballot_ids,
 )
 
 
@@ -164,11 +166,15 @@ def write(
 ) -> str:
     """The pabulib text of an election (CRLF-free, UTF-8 text; write it with ``newline=""`` or as bytes).
 
-    ``meta`` adds or overrides META lines (description, country, unit, instance, ...); ``project_columns`` maps a
-    project id to extra PROJECTS columns (e.g. ``{"category": "..."}``); ``selected`` the funded projects.
+    ``meta`` adds or overrides META lines (description, country, unit, instance, date_begin, date_end, ...);
+    ``project_columns`` maps a project id to extra PROJECTS columns (e.g. ``{"category": "..."}``); ``selected``
+    the funded projects. Empty ballots cannot be written (pabulib has no blank vote): they are left out, and
+    ``num_votes`` counts the ballots written.
     """
-    ballots = election.ballots
+    keep = [i for i, b in enumerate(election.ballots) if _ballot_ids(b)]
+    ballots = [election.ballots[i] for i in keep]
     votes_col = election.approval_counts()
+    today = date.today().strftime("%d.%m.%Y")  # pabulib wants dates; callers pass the real ones in ``meta``
     m: dict[str, str] = {
         "description": "Budget Commun",
         "country": "",
@@ -179,9 +185,15 @@ def write(
         "budget": _money(election.budget, election.scale),
         "vote_type": election.vote_type if election.vote_type != "grades" else "scoring",
         "rule": "unknown",
+        "date_begin": today,
+        "date_end": today,
     }
     if election.max_length is not None:
         m["max_length"] = str(election.max_length)
+    elif election.vote_type == "ordinal" and ballots:
+        m["max_length"] = str(max(len(_ballot_ids(b)) for b in ballots))
+    if election.vote_type == "cumulative" and ballots:
+        m["max_sum_points"] = str(max(sum(n for _, n in b.points) for b in ballots))
     m.update({k: v for k, v in election.meta.items() if k not in m or not m[k]})
     m.update(meta or {})
     m["num_projects"] = str(len(election.projects))
@@ -211,9 +223,10 @@ def write(
     w.writerow(["VOTES"])
     has_points = election.vote_type in ("cumulative", "grades")
     w.writerow(["voter_id", "vote", "points"] if has_points else ["voter_id", "vote"])
-    ids = list(voter_ids) if voter_ids is not None else [str(i + 1) for i in range(len(ballots))]
-    if len(ids) != len(ballots):
+    all_ids = list(voter_ids) if voter_ids is not None else [str(i + 1) for i in range(len(election.ballots))]
+    if len(all_ids) != len(election.ballots):
         raise TallyError("bad-voter-ids", "one voter id per ballot is needed")
+    ids = [all_ids[i] for i in keep]
     for vid, ballot in zip(ids, ballots, strict=True):
         if isinstance(ballot, ApprovalBallot):
             w.writerow([vid, ",".join(sorted(ballot.projects))])

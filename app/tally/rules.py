@@ -164,6 +164,7 @@ def majority_judgment(election: Election, tie: TieBreaking) -> Outcome:
 def _mes_results(
     prof: _mes.MesProfile, run: _mes.MesRun, election: Election, stage_info: dict | None = None
 ) -> dict[str, ProjectResult]:
+    fr = _mes.to_fraction
     results: dict[str, ProjectResult] = {}
     n_support = [sum(prof.groups[g][1] for g in prof.supporters[p]) for p in range(len(prof.ids))]
     for rnd, (p, price, pays) in enumerate(zip(run.order, run.prices, run.payments, strict=True), start=1):
@@ -171,7 +172,8 @@ def _mes_results(
             prof.ids[p],
             True,
             "mes-funded",
-            {"round": rnd, "cost": prof.costs[p], "price": price, "payments": tuple(pays),
+            {"round": rnd, "cost": prof.costs[p], "price": fr(price),
+             "payments": tuple((fr(a), n) for a, n in pays),
              "supporters": n_support[p], **(stage_info or {})},
         )
     for p, have in (run.final_money or {}).items():
@@ -179,7 +181,7 @@ def _mes_results(
             prof.ids[p],
             False,
             "mes-not-funded",
-            {"cost": prof.costs[p], "needed": prof.costs[p], "supporters": n_support[p], "supporters_money": have,
+            {"cost": prof.costs[p], "needed": prof.costs[p], "supporters": n_support[p], "supporters_money": fr(have),
              "max_cost": None, **(stage_info or {})},
         )
     return results
@@ -194,7 +196,8 @@ def _mes_rule(name: str, election: Election, tie: TieBreaking) -> Outcome:
     if "add1" in parts or "add1-last" in parts:
         res = _mes.add1(prof, election.budget, election.scale, last="add1-last" in parts)
         share = res.share
-        info = {"voter_share": share, "increments": res.increments // election.scale, "runs": res.steps_evaluated}
+        info = {"voter_share": _mes.to_fraction(share), "increments": res.increments // election.scale,
+                "runs": res.steps_evaluated}
         if res.run is None:
             run = _mes.MesRun([], [], [], None, None)
             share = None

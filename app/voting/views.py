@@ -11,8 +11,19 @@ Paper ballots use these same pages, form and checks: polling-station staff reach
 which travels like the receipt code; the vote is then cast for that person, channel paper, by the staff member.
 """
 
-from flask import Blueprint, Response, abort, flash, g, make_response, redirect, render_template, request, session, \
-    url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import _
 from flask_login import current_user
 

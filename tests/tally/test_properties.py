@@ -1,0 +1,118 @@
+"""Invariants on random small elections (hypothesis)."""
+
+import random
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.tally import ApprovalBallot, Election, Project, run
+from app.tally import mes as mes_module
+from app.tally.tiebreak import SMALLEST_ID
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def elections(draw, max_projects=6, max_voters=8, max_cost=30):
+    m = draw(st.integers(1, max_projects))
+    ids = [str(i) for i in range(m)]
+    costs = draw(st.lists(st.integers(1, max_cost), min_size=m, max_size=m))
+    budget = draw(st.integers(1, max_cost * 2))
+    ballots = draw(st.lists(st.frozensets(st.sampled_from(ids)), min_size=1, max_size=max_voters))
+    return Election(tuple(Project(i, c) for i, c in zip(ids, costs, strict=True)), budget,
+                    tuple(ApprovalBallot(b) for b in ballots))
+
+
+RULES = ("greedy", "greedy-per-cost", "mes", "mes-cost", "mes+greedy", "mes-cost+greedy", "mes+add1",
+         "mes-cost+add1", "mes+add1+greedy", "mes-cost+add1-last", "majority-judgment")
+
+
+@SETTINGS
+@given(elections())
+def test_spending_never_exceeds_the_budget(e):
+    for rule in RULES:
+        out = run(rule, e)
+        assert out.spent == e.cost_of(out.winners) <= e.budget, rule
+
+
+@SETTINGS
+@given(elections())
+def test_greedy_cannot_take_another_affordable_project(e):
+    for rule in ("greedy", "greedy-per-cost", "mes+greedy", "mes-cost+add1+greedy"):
+        out = run(rule, e)
+        left = e.budget - out.spent
+        assert all(p.cost > left for p in e.projects if p.id not in out.winners), rule
+
+
+@SETTINGS
+@given(elections())
+def test_plain_mes_is_paid_in_full_by_supporters_within_their_shares(e):
+    for rule in ("mes", "mes-cost"):
+        out = run(rule, e)
+        share = Fraction(e.budget, len(e.ballots))
+        left = [share] * len(e.ballots)
+        for pid in out.rounds:
+            price = out.results[pid].data["price"]
+            paid = Fraction(0)
+            for i, b in enumerate(e.ballots):
+                if pid in b.projects:
+                    pay = min(left[i], price)
+                    left[i] -= pay
+                    paid += pay
+            assert paid == e.project_map[pid].cost, (rule, pid)
+            assert sum(a * n for a, n in out.results[pid].data["payments"]) == paid
+        assert all(x >= 0 for x in left)
+        for pid, r in out.results.items():  # nobody funds a project they did not approve
+            if r.funded:
+                assert r.data["supporters"] > 0
+
+
+@SETTINGS
+@given(elections(), st.randoms(use_true_random=False))
+def test_ballot_order_does_not_matter(e, rnd):
+    shuffled = list(e.ballots)
+    rnd.shuffle(shuffled)
+    other = Election(e.projects, e.budget, tuple(shuffled))
+    for rule in RULES:
+        assert run(rule, e).winners == run(rule, other).winners, rule
+
+
+def stepwise_add1(e, cost_utility, last):
+    """add1 exactly as defined: run MES at every share b0, b0 + 1, ..."""
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
+    b0 = Fraction(e.budget, len(e.ballots))
+    costs = {p.id: p.cost for p in e.projects}
+    supported = {pid for b in e.ballots for pid in b.projects}
+    prev = None
+    for t in range(10_000):
+        winners = set(mes_module.winners_of(prof, mes_module.run_mes(prof, b0 + t)))
+        spent = sum(costs[p] for p in winners)
+        if spent > e.budget:
+            return prev if prev is not None else set()
+        if not last and all(spent + c > e.budget for p, c in costs.items() if p not in winners):
+            return winners
+        if last and supported <= winners:
+            return winners
+        if b0 + t >= sum(costs.values()):  # every supported project is funded from here on: nothing changes
+            return winners
+        prev = winners
+    raise AssertionError("did not stop")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(max_projects=7, max_voters=9, max_cost=60), st.booleans(), st.booleans())
+def test_add1_jumps_give_the_stepwise_outcome(e, cost_utility, last):
+    name = ("mes-cost" if cost_utility else "mes") + ("+add1-last" if last else "+add1")
+    assert set(run(name, e).winners) == stepwise_add1(e, cost_utility, last)
+
+
+def test_add1_on_a_larger_random_election_matches_stepping():
+    rng = random.Random(7)
+    ids = [str(i) for i in range(12)]
+    projects = tuple(Project(i, rng.randint(50, 400)) for i in ids)
+    ballots = tuple(ApprovalBallot(frozenset(rng.sample(ids, rng.randint(1, 4)))) for _ in range(40))
+    e = Election(projects, 1000, ballots)
+    for cost_utility in (False, True):
+        name = "mes-cost+add1" if cost_utility else "mes+add1"
+        assert set(run(name, e).winners) == stepwise_add1(e, cost_utility, False)
