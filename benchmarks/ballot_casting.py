@@ -234,6 +234,7 @@ end
 
 
 def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+    (OUT / "gunicorn.log").unlink(missing_ok=True)
     env = {**os.environ, "DATABASE_URL": url, "BUDGET_SECRET_KEY": SECRET, "BUDGET_ENV_NAME": "production",
            "PYTHONDONTWRITEBYTECODE": "1"}
     server = subprocess.Popen(  # noqa: S603 (fixed arguments)
