@@ -431,8 +431,8 @@ def _ballots_for_code(cycle: Cycle, code: str, for_update: bool = False) -> list
     hashes = [receipt_hash(cycle.id, key, code) for key in keys]
     query = (select(Ballot).where(Ballot.cycle_id == cycle.id, Ballot.receipt_hash.in_(hashes))
              .options(selectinload(Ballot.choices)))
-    if for_update:
-        query = query.with_for_update()
+    if for_update:  # to change them: lock the rows, and read them afresh even if this session has seen them
+        query = query.with_for_update().execution_options(populate_existing=True)
     ballots = list(db.session.scalars(query))
     if not ballots:
         raise ServiceError(_l("No ballot of this budget matches this receipt code. Please check what you typed."),
