@@ -1,6 +1,7 @@
 """Budget Commun: participatory budgeting for cities and schools."""
 
 import logging
+import threading
 
 from flask import Flask
 from sqlalchemy import event
@@ -34,23 +35,32 @@ def _load_config(app: Flask, config, overrides: dict) -> None:
     app.logger.setLevel(logging.INFO)
 
 
+# SQLite lets one writer at a time hold the database; the others wait in SQLite's busy handler, which polls with
+# growing sleeps (up to 100 ms) rather than queueing. With many threads of one process waiting that way, a waiter can
+# miss its turn again and again and run out of time under load. Writers of one process therefore queue on this lock
+# first (first come, first served, no polling): at most one thread per process waits in SQLite itself, for a writer
+# of another process. Held from BEGIN IMMEDIATE to the end of that transaction (see ``_sqlite_begin``).
+_SQLITE_WRITERS = threading.Lock()
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
     """SQLite: enforce foreign keys and let SQLAlchemy, not the driver, decide where transactions begin.
 
     Several writers at once (voters casting ballots) must wait for each other, never fail with "database is
-    locked": a writer waits up to 10 s for the lock (busy timeout), and a file database uses the write-ahead log
-    (WAL), where readers never block the writer nor the writer the readers. WAL is a property of the database file
-    (it stays on once set); an in-memory database keeps its own journal, which is fine. A transaction that has read
-    before it writes can still be refused at once (SQLITE_BUSY_SNAPSHOT, no waiting) when another writer committed
-    in between: that is why casting a ballot begins its transaction with BEGIN IMMEDIATE (see ``_sqlite_begin``
-    and ``app.voting.services.begin_write``).
+    locked": a writer waits up to 20 s for the lock (busy timeout; writers of one process also queue on
+    ``_SQLITE_WRITERS``), and a file database uses the write-ahead log (WAL), where readers never block the writer
+    nor the writer the readers. WAL is a property of the database file (it stays on once set); an in-memory database
+    keeps its own journal, which is fine. A transaction that has read before it writes can still be refused at once
+    (SQLITE_BUSY_SNAPSHOT, no waiting) when another writer committed in between: that is why casting a ballot begins
+    its transaction with BEGIN IMMEDIATE (see ``_sqlite_begin`` and ``app.voting.services.begin_write``).
     """
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
@@ -58,9 +68,29 @@ def _sqlite_pragmas(dbapi_connection, _record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     """BEGIN (deferred), or what the connection's ``sqlite_begin`` execution option asks for ("BEGIN IMMEDIATE":
-    take the write lock first, waiting for it, before reading anything)."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+    take the write lock first, waiting for it, before reading anything; behind the other writers of this process)."""
+    if conn.dialect.name != "sqlite":
+        return
+    statement = conn.get_execution_options().get("sqlite_begin", "BEGIN")
+    if statement != "BEGIN IMMEDIATE":
+        conn.exec_driver_sql(statement)
+        return
+    queued = _SQLITE_WRITERS.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)  # if not, SQLite's own wait decides
+    try:
+        conn.exec_driver_sql(statement)
+    except BaseException:
+        if queued:
+            _SQLITE_WRITERS.release()
+        raise
+    conn.info["holds_sqlite_writers"] = queued
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_end(conn):
+    """The write transaction ends: the next writer of this process may begin."""
+    if conn.info.pop("holds_sqlite_writers", False):
+        _SQLITE_WRITERS.release()
 
 
 def _init_extensions(app: Flask) -> None:

@@ -57,8 +57,9 @@ from flask_babel import gettext, lazy_ngettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, exists, select, text, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, selectinload
 
 from app.accounts.models import Role
 from app.accounts.services import ensure_can_write
@@ -70,7 +71,7 @@ from app.cycles.models import Cycle, District, PhaseKind
 from app.cycles.phases import allows, timeline
 from app.cycles.services import phase_of
 from app.extensions import db
-from app.proposals.models import BallotItem
+from app.proposals.models import BallotItem, Proposal
 from app.voting import census
 from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Grade, Participation, VoteChannel
 from app.voting.permissions import can
@@ -212,9 +213,37 @@ def rules_of(cycle: Cycle) -> BallotRules | None:
     return db.session.scalar(select(BallotRules).where(BallotRules.cycle_id == cycle.id))
 
 
+# Frozen rules never change again (``save_rules`` refuses, in the database too), so each process keeps a copy of
+# their values, keyed by the cycle and the moment its ballot was frozen (a cycle deleted and created again under the
+# same id has another moment). Every ballot page and every ballot cast reads them: this spares a query each time.
+_frozen_rules_cache: dict[tuple, dict] = {}
+
+
+def _rules_key(cycle: Cycle) -> tuple:
+    return cycle.id, as_utc(cycle.ballot_frozen_at) if cycle.ballot_frozen_at else None
+
+
+def _cached_frozen_rules(cycle: Cycle) -> BallotRules | None:
+    """A fresh, unsaved copy of the cycle's frozen rules, if this process has seen them frozen."""
+    values = _frozen_rules_cache.get(_rules_key(cycle))
+    return BallotRules(**values) if values is not None else None
+
+
+def _remember_if_frozen(cycle: Cycle, rules: BallotRules | None) -> None:
+    if rules is not None and rules.frozen_at is not None and cycle.ballot_frozen_at is not None:
+        _frozen_rules_cache[_rules_key(cycle)] = {
+            column.key: getattr(rules, column.key) for column in sa_inspect(BallotRules).column_attrs}
+
+
 def rules_for(cycle: Cycle) -> BallotRules:
-    """The cycle's rules, or (unsaved) the default ones: approval, 1 to 5 projects per envelope."""
-    return rules_of(cycle) or BallotRules(cycle_id=cycle.id, **DEFAULT_RULES)
+    """The cycle's rules, or (unsaved) the default ones: approval, 1 to 5 projects per envelope. Frozen rules come
+    from this process's copy (do not save or change what this returns)."""
+    cached = _cached_frozen_rules(cycle)
+    if cached is not None:
+        return cached
+    rules = rules_of(cycle)
+    _remember_if_frozen(cycle, rules)
+    return rules or BallotRules(cycle_id=cycle.id, **DEFAULT_RULES)
 
 
 def ballots_cast(cycle: Cycle) -> bool:
@@ -289,18 +318,23 @@ def needs_district(cycle: Cycle, who) -> bool:
     return voter_of(who).district_id is None and any(key is not None for key in voting_envelopes(cycle))
 
 
-def envelopes_for_keys(cycle: Cycle, keys) -> list[VoterEnvelope]:
-    """The given envelopes of the cycle with their frozen projects (by title), in the cycle's order."""
-    from app.proposals.models import Proposal
+def envelopes_for_keys(cycle: Cycle, keys, details: bool = True) -> list[VoterEnvelope]:
+    """The given envelopes of the cycle with their frozen projects (by title), in the cycle's order.
 
+    ``details`` also loads each project's proposal with its theme and images (the photo shown on the ballot), and
+    nothing more (a proposal's own eager relations would reload the cycle); checking a ballot needs none of it.
+    """
     wanted = set(keys)
     available = voting_envelopes(cycle)
     envelopes = [VoterEnvelope(key, label, budget) for key, (label, budget) in available.items() if key in wanted]
     if not envelopes:
         return []
-    # The proposal brings the theme and the photo (its first image) shown on the ballot.
-    items = db.session.scalars(select(BallotItem).where(BallotItem.cycle_id == cycle.id)
-                               .options(selectinload(BallotItem.proposal).selectinload(Proposal.images))).all()
+    query = select(BallotItem).where(BallotItem.cycle_id == cycle.id)
+    if details:
+        query = query.options(selectinload(BallotItem.proposal).joinedload(Proposal.category),
+                              selectinload(BallotItem.proposal).selectinload(Proposal.images),
+                              defaultload(BallotItem.proposal).lazyload("*"))
+    items = db.session.scalars(query).all()
     by_key = {envelope.key: envelope for envelope in envelopes}
     for item in sorted(items, key=lambda i: (i.title.casefold(), i.id)):
         if item.district_id in by_key:
@@ -308,13 +342,14 @@ def envelopes_for_keys(cycle: Cycle, keys) -> list[VoterEnvelope]:
     return [envelope for envelope in envelopes if envelope.items]
 
 
-def voter_envelopes(cycle: Cycle, who, also=()) -> list[VoterEnvelope]:
+def voter_envelopes(cycle: Cycle, who, also=(), details: bool = True) -> list[VoterEnvelope]:
     """The envelopes a voter (or an account's voter) votes in: the city-wide one (if any) and their own district's
     (if it has voting), plus the district envelopes in ``also`` (keys; where the rules allow one other district:
-    see ``validate_ballot``, which refuses them otherwise), marked ``added``."""
+    see ``validate_ballot``, which refuses them otherwise), marked ``added``. ``details``: see
+    ``envelopes_for_keys``."""
     home = [None, voter_of(who).district_id]
     added = [key for key in also if key not in home]
-    envelopes = envelopes_for_keys(cycle, home + added)
+    envelopes = envelopes_for_keys(cycle, home + added, details)
     for envelope in envelopes:
         envelope.added = envelope.key in added
     return sorted(envelopes, key=lambda envelope: envelope.added)  # their own envelopes first (a stable sort)
@@ -630,7 +665,14 @@ def ensure_ballot_frozen(cycle: Cycle) -> None:
 def _frozen_rules(cycle: Cycle) -> BallotRules:
     """The cycle's rules, saved (the defaults if officials set none) and frozen; read after taking the row's lock
     so that an official's edit committed just before is what this ballot is checked against."""
-    rules = rules_of(cycle)
+    cached = _cached_frozen_rules(cycle)
+    if cached is not None:
+        return cached
+    rules = db.session.scalar(select(BallotRules).where(BallotRules.cycle_id == cycle.id)
+                              .execution_options(populate_existing=True))
+    if rules is not None and rules.frozen_at is not None:
+        _remember_if_frozen(cycle, rules)
+        return rules  # frozen rules never change again (see save_rules): nothing to lock or update
     if rules is None:
         try:
             with db.session.begin_nested():
@@ -641,7 +683,7 @@ def _frozen_rules(cycle: Cycle) -> BallotRules:
     db.session.execute(update(BallotRules).where(BallotRules.id == rules.id, BallotRules.frozen_at.is_(None))
                        .values(frozen_at=utcnow()).execution_options(synchronize_session=False))
     db.session.refresh(rules)
-    return rules
+    return rules  # not remembered yet: this transaction may still roll back
 
 
 # --- Receipts --------------------------------------------------------------------------------------------------------
@@ -675,8 +717,8 @@ def _ballots_for_code(cycle: Cycle, code: str, for_update: bool = False) -> list
     hashes = [receipt_hash(cycle.id, key, code) for key in keys]
     query = (select(Ballot).where(Ballot.cycle_id == cycle.id, Ballot.receipt_hash.in_(hashes))
              .options(selectinload(Ballot.choices)))
-    if for_update:
-        query = query.with_for_update()
+    if for_update:  # to change them: lock the rows, and read them afresh even if this session has seen them
+        query = query.with_for_update().execution_options(populate_existing=True)
     ballots = list(db.session.scalars(query))
     if not ballots:
         raise ServiceError(_l("No ballot of this budget matches this receipt code. Please check what you typed."),
@@ -861,7 +903,7 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
     ensure_ballot_frozen(cycle)
     if needs_district(cycle, voter):
         raise ServiceError(_l("Please choose your district before voting."))
-    envelopes = voter_envelopes(cycle, voter, also=choices_by_envelope)
+    envelopes = voter_envelopes(cycle, voter, also=choices_by_envelope, details=False)
     if not envelopes:
         raise ServiceError(_l("There is no project to vote for in your district in this budget."))
     code = new_receipt_code()
@@ -917,7 +959,7 @@ def change_ballot(actor, cycle: Cycle, receipt_code: str, new_choices: dict, vot
     if participation_of(voter, cycle) is None:
         raise ServiceError(_l("You have not voted in this budget yet."))
     ballots = _ballots_for_code(cycle, receipt_code, for_update=True)
-    envelopes = envelopes_for_keys(cycle, [ballot.district_id for ballot in ballots])
+    envelopes = envelopes_for_keys(cycle, [ballot.district_id for ballot in ballots], details=False)
     rules = _frozen_rules(cycle)
     errors = validate_ballot(rules, envelopes, new_choices)
     if errors:

@@ -55,10 +55,20 @@ def _cycle(slug: str) -> Cycle:
     return get_cycle_by_slug(slug) or abort(404)
 
 
-def _end_reads() -> None:
+def _end_reads(keep_loaded: bool = False) -> None:
     """Writing services start their own transaction (BEGIN IMMEDIATE on SQLite: see ``services.begin_write``):
-    end the one this request opened to read. Nothing is pending at this point."""
-    db.session.commit()
+    end the one this request opened to read. Nothing is pending at this point.
+
+    ``keep_loaded`` keeps the objects loaded so far (the voter, the cycle with its phases and envelopes) instead of
+    loading them again in the next transaction: confirming a ballot read them a moment ago in this same request, and
+    what must be current is read again by ``cast`` (the register, the rules) or guarded by a constraint.
+    """
+    session = db.session()
+    session.expire_on_commit = not keep_loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _no_store(response):
@@ -115,7 +125,9 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
         db.session.commit()
     added = _added_district()
     g.voter = voter
-    envelopes = services.voter_envelopes(cycle, voter, also=[added] if added is not None else [])
+    # Confirming needs the projects, not their details (loaded one by one only if the ballot comes back with errors).
+    envelopes = services.voter_envelopes(cycle, voter, also=[added] if added is not None else [],
+                                         details=request.endpoint != "voting.confirm")
     if not envelopes:
         raise _Stop(_unavailable(cycle, _("There is no project to vote for in your district in this budget.")))
     return envelopes
@@ -244,7 +256,7 @@ def confirm(slug: str):
     kind = services.rules_for(cycle).kind
     form = ballot_form(envelopes, kind)
     choices = submitted_choices(form, envelopes, kind)
-    _end_reads()
+    _end_reads(keep_loaded=True)
     try:
         if g.get("paper"):
             code = paper.cast_paper(current_user, cycle, g.paper["token"], choices)
@@ -261,7 +273,7 @@ def confirm(slug: str):
     except ServiceError as error:
         db.session.rollback()
         return _unavailable(cycle, error.message, 409)
-    db.session.commit()
+    _end_reads(keep_loaded=True)  # the receipt page shows the cycle and the voter just used
     if g.get("paper"):
         return _no_store(make_response(render_template("voting/paper_receipt.html", cycle=cycle, code=code,
                                                        station=g.paper["station"])))

@@ -171,3 +171,23 @@ def test_the_export_view_is_for_officials_after_the_close(city, client, login_as
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Cache-Control"] == "no-store"
     assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_the_worker_seals_a_closed_cycle_once(race_app, committed_city, monkeypatch):  # noqa: F811
+    ids_, choices = committed_city
+    with race_app.test_request_context(headers={"Accept-Language": "en"}):
+        cycle = _db.session.get(Cycle, ids_["cycle"])
+        slug = cycle.slug
+        voter = make_user(district_id=ids_["district"])
+        _db.session.commit()
+        services.cast(voter, cycle, choices)
+        _db.session.commit()
+    runner = race_app.test_cli_runner()
+    assert "sealed" not in runner.invoke(args=["pb", "worker", "--once"]).output  # voting still open
+    monkeypatch.setattr(clock, "_now", later(AFTER_CLOSE))
+    result = runner.invoke(args=["pb", "worker", "--once"])
+    assert result.exit_code == 0 and f"Ballots sealed for {slug}." in result.output, result.output
+    assert "sealed" not in runner.invoke(args=["pb", "worker", "--once"]).output  # once per cycle
+    with race_app.app_context():
+        assert _db.session.scalar(select(Cycle.ballots_sealed_at).where(Cycle.id == ids_["cycle"])) is not None
+        assert len(_db.session.scalars(select(Ballot)).all()) == 2

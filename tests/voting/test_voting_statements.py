@@ -1,0 +1,87 @@
+"""How many SQL statements a ballot costs: counted, not timed (benchmarks/ballot_casting.py times them).
+
+These numbers are the budget found when the cast path was profiled; they do not grow with the number of projects.
+A change that needs more should say why here."""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db as _db
+from app.proposals.models import BallotItem, ProposalStatus
+from app.voting import services
+from tests.conftest import login
+from tests.factories import make_proposal, make_user
+from tests.voting.conftest import ids, make_voting_city
+from tests.voting.test_voting_views import EN, ballot_data, receipt_in
+
+# The register and the projects (two reads), then participation, ballots and choices (three writes); the frozen
+# rules come from the process's copy.
+CAST_STATEMENTS = 5
+# The ballot page: voter, cycle (with its phases and envelopes), register, projects, their proposals with themes,
+# unread notifications (base layout).
+BALLOT_PAGE_STATEMENTS = 8
+# Confirming: voter, cycle (3), register and projects (without details) to read the form, then the cast, then the
+# unread notifications of the receipt page. The objects read are not read again after the first commit.
+CONFIRM_STATEMENTS = 13
+
+
+@contextmanager
+def statements():
+    seen = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().split(None, 1)[0].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
+            seen.append(" ".join(statement.split())[:160])
+
+    event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", count)
+
+
+def city_with(extra_projects: int):
+    city = make_voting_city()
+    for n in range(extra_projects):
+        proposal = make_proposal(city.cycle, status=ProposalStatus.FEASIBLE, title=f"Projet en plus {n}",
+                                 city_cost_cents=1000_00)
+        _db.session.add(BallotItem(cycle_id=city.cycle.id, proposal_id=proposal.id, district_id=None,
+                                   title=proposal.title, cost_cents=1000_00))
+    _db.session.flush()
+    return city
+
+
+@pytest.mark.parametrize("extra_projects", [0, 30])
+def test_casting_costs_a_fixed_number_of_statements(ctx, extra_projects):
+    city = city_with(extra_projects)
+    services.cast(make_user(district=city.district), city.cycle,  # the first ballot freezes the rules
+                  {None: ids(city.city_items[:1]), city.district.id: ids(city.district_items[:1])})
+    services.rules_for(city.cycle)  # this process has now seen the rules frozen
+    voter = make_user(district=city.district)
+    with statements() as seen:
+        services.cast(voter, city.cycle, {None: ids(city.city_items[:5]), city.district.id: ids(city.district_items)})
+    assert len(seen) <= CAST_STATEMENTS, "\n".join(seen)
+
+
+@pytest.mark.parametrize("extra_projects", [0, 30])
+def test_a_ballot_through_the_pages_costs_a_fixed_number_of_statements(db, client, extra_projects):
+    city = city_with(extra_projects)
+    first, voter = make_user(district=city.district), make_user(district=city.district)
+    db.session.commit()
+    login(client, first)
+    page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": token, **ballot_data(city, city.city_items[:3], city.district_items[:2])}
+    receipt_in(client.post(f"/vote/{city.slug}/confirm", data=data, headers=EN).get_data(as_text=True))
+    services.rules_for(city.cycle)  # this process has now seen the rules frozen
+    login(client, voter)
+    with statements() as seen:
+        page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    assert len(seen) <= BALLOT_PAGE_STATEMENTS, "\n".join(seen)
+    data["csrf_token"] = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    with statements() as seen:
+        receipt_in(client.post(f"/vote/{city.slug}/confirm", data=data, headers=EN).get_data(as_text=True))
+    assert len(seen) <= CONFIRM_STATEMENTS, "\n".join(seen)
