@@ -153,7 +153,7 @@ def _choices(form, envelopes) -> dict:
 def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200):
     return _no_store(make_response(render_template(
         "voting/ballot.html", cycle=cycle, envelopes=envelopes, form=form, receipt=receipt,
-        rules=services.rules_for(cycle), rules_text=services.rules_text, paper=g.get("paper"),
+        rules=services.rules_for(cycle), rules_text=services.rules_text, paper=g.get("paper"), code=g.get("code"),
     ), status))
 
 
@@ -191,6 +191,12 @@ def review(slug: str):
         envelopes = _envelopes(cycle, receipt)
     except _Stop as stop:
         return stop.response
+    return review_response(cycle, envelopes, receipt)
+
+
+def review_response(cycle: Cycle, envelopes, receipt: str = ""):
+    """The review step of any ballot (web, paper, voting code): the whole ballot, or the form with the rules
+    broken (422)."""
     form = ballot_form(envelopes)
     choices = _choices(form, envelopes)
     rules = services.rules_for(cycle)
@@ -203,7 +209,7 @@ def review(slug: str):
               for envelope in envelopes}
     return _no_store(make_response(render_template(
         "voting/review.html", cycle=cycle, envelopes=envelopes, chosen=chosen, form=form, receipt=receipt,
-        paper=g.get("paper"))))
+        paper=g.get("paper"), code=g.get("code"))))
 
 
 @bp.route("/<slug>/confirm", methods=["POST"])
