@@ -317,7 +317,7 @@ def test_the_desk_counts_turnout_per_channel_envelope_and_home_district_never_ch
     assert "<td>on paper at a polling station</td><td class=\"number\">0</td>" in figures
     assert "<td>Whole city</td><td class=\"number\">2</td>" in figures  # ballots per envelope
     assert "<td>Wazemmes</td><td class=\"number\">2</td>" in figures  # home district of both voters
-    assert "1 of 4 codes used." in figures
+    assert "Codes used: 1 of 4." in figures
     assert not any(item.title in html for item in city.city_items + city.district_items)
     # Cached for a short time: a new vote shows once the cache has expired (here: cleared).
     vote_with(client, city, generated[1])
