@@ -1,7 +1,7 @@
 """The census: the city's list of eligible residents, residents verifying their entry, and who may vote.
 
 Only a keyed hash of each identifier is stored: ``identifier_hash`` is HMAC-SHA256 of the normalised identifier
-(trimmed, spaces removed, capitals) keyed with ``CENSUS_SECRET`` (derived from ``SECRET_KEY`` when not set).
+(capitals, without spaces, dashes or dots) keyed with ``CENSUS_SECRET`` (derived from ``SECRET_KEY`` when not set).
 Without the key, a table of hashes cannot be turned back into identifiers by trying them all.
 
 - ``import_census(actor, data)``: officials upload a CSV (identifier, district, year of birth). The whole file is
@@ -44,6 +44,7 @@ OLDEST_YEAR = 1880
 CHUNK = 2000
 
 CENSUS_PREFIX = "census:"
+_SEPARATORS = re.compile(r"[\s\-.]+")
 
 
 class CensusFileInvalid(ServiceError):
@@ -87,12 +88,20 @@ def census_secret() -> bytes:
 
 
 def normalise_identifier(text: str) -> str:
-    """An identifier as typed or exported (spaces, small letters) in the form its hash is computed from."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).upper()
+    """An identifier as typed or exported in the form its hash is computed from: capitals, without spaces, dashes
+    or dots ("lil 000-123" = "LIL000123"). Two identifiers of one file that differ only so are reported as one."""
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _SEPARATORS.sub("", text).upper()
+
+
+def _digest(secret: bytes, normalised: str) -> str:
+    return hmac.digest(secret, normalised.encode(), "sha256").hex()
 
 
 def identifier_hash(identifier: str, secret: bytes | None = None) -> str:
-    return hmac.new(secret or census_secret(), normalise_identifier(identifier).encode(), hashlib.sha256).hexdigest()
+    return _digest(secret or census_secret(), normalise_identifier(identifier))
 
 
 def census_key(entry: CensusEntry) -> str:
@@ -159,6 +168,7 @@ def parse_census(data: bytes, secret: bytes | None = None) -> tuple[dict[str, tu
     first = next((line for line in text.splitlines() if line.strip()), "")
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
     districts = _district_lookup()
+    folded: dict[str, int | None] = {}  # the district column repeats a few dozen values: fold each once
     secret = secret or census_secret()
     this_year = local_now().year
     entries: dict[str, tuple[int, int]] = {}
@@ -196,14 +206,16 @@ def parse_census(data: bytes, secret: bytes | None = None) -> tuple[dict[str, tu
                 error(_l("Line %(line)d: the identifier is longer than %(max)d characters.", line=line,
                          max=MAX_IDENTIFIER))
                 continue
-            district_id = districts.get(fold(district_text))
+            if district_text not in folded:
+                folded[district_text] = districts.get(fold(district_text))
+            district_id = folded[district_text]
             if district_id is None:
                 error(_l("Line %(line)d: unknown district “%(district)s”.", line=line, district=district_text[:60]))
             if not (year_text.isdigit() and len(year_text) == 4 and OLDEST_YEAR <= int(year_text) <= this_year):
                 error(_l("Line %(line)d: “%(year)s” is not a year of birth (four digits, from %(oldest)d to "
                          "%(latest)d).", line=line, year=year_text[:20], oldest=OLDEST_YEAR, latest=this_year))
                 continue
-            digest = hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()
+            digest = _digest(secret, normalised)
             if digest in first_line:
                 error(_l("Line %(line)d: this identifier is already on line %(first)d.", line=line,
                          first=first_line[digest]))
@@ -226,12 +238,12 @@ def import_census(actor, data: bytes, filename: str = "") -> CensusImport:
     written) or NotAllowed."""
     from app.voting.services import begin_write
 
+    begin_write()  # first, before any read (see app.voting.services.begin_write); uploads are rare
     if not can(actor, "census.manage"):
         raise NotAllowed(_l("Only an official can upload the list of residents."))
     entries, errors, more = parse_census(data)
     if errors:
         raise CensusFileInvalid(errors, more)
-    begin_write()
     result = CensusImport(rows=len(entries))
     existing = db.session.execute(select(CensusEntry.identifier_hash, CensusEntry.id, CensusEntry.district_id,
                                          CensusEntry.birth_year, CensusEntry.active))
@@ -280,23 +292,27 @@ def bind_census(actor, identifier: str) -> CensusEntry:
     """Bind the census entry of ``identifier`` to ``actor``'s account, once; move the account's votes to it."""
     from app.voting.services import begin_write, voter_key
 
+    begin_write()
     if not can(actor, "census.verify"):
         raise NotAllowed(_l("Please sign in to verify your residence."))
     ensure_can_write(actor)
     normalised = normalise_identifier(identifier)
     if not normalised or len(normalised) > MAX_IDENTIFIER:
         raise ServiceError(_l("Please type the identifier printed on the letter from the city."), field="identifier")
-    begin_write()
     if entry_of_account(actor) is not None:
         raise ServiceError(_l("Your account is already verified."))
     entry = find_entry(normalised)
     if entry is None or not entry.active:
         raise ServiceError(_l("This identifier is not on the list of residents. Please check what you typed; if "
                               "it is right, contact city hall."), field="identifier")
-    bound = db.session.execute(update(CensusEntry)
-                               .where(CensusEntry.id == entry.id, CensusEntry.user_id.is_(None))
-                               .values(user_id=actor.id, bound_at=utcnow())
-                               .execution_options(synchronize_session=False)).rowcount
+    try:
+        with db.session.begin_nested():
+            bound = db.session.execute(update(CensusEntry)
+                                       .where(CensusEntry.id == entry.id, CensusEntry.user_id.is_(None))
+                                       .values(user_id=actor.id, bound_at=utcnow())
+                                       .execution_options(synchronize_session=False)).rowcount
+    except IntegrityError:  # the same account bound another entry at the same moment (user_id is unique)
+        raise ServiceError(_l("Your account is already verified."))
     if bound != 1:
         raise ServiceError(_l("This identifier is already linked to another account. If it is yours, please "
                               "contact city hall."), field="identifier")
@@ -321,6 +337,7 @@ def declare_birth_year(actor, year: int | None) -> None:
     """A voter's year of birth, declared once, where the census gives none."""
     from app.voting.services import begin_write
 
+    begin_write()
     if not can(actor, "census.verify"):
         raise NotAllowed(_l("Please sign in to vote."))
     ensure_can_write(actor)
@@ -328,7 +345,6 @@ def declare_birth_year(actor, year: int | None) -> None:
     if year is None or not OLDEST_YEAR <= year <= this_year:
         raise ServiceError(_l("Please enter your year of birth: four digits, from %(oldest)d to %(latest)d.",
                               oldest=OLDEST_YEAR, latest=this_year), field="birth_year")
-    begin_write()
     if declared_birth_year(actor) is not None or entry_of_account(actor) is not None:
         raise ServiceError(_l("Your year of birth is already known: it cannot be changed here. Contact city hall "
                               "if it is wrong."))
@@ -375,11 +391,11 @@ def save_eligibility(actor, cycle: Cycle, census_required: bool, minimum_age: in
     """Set who may vote in a cycle; refused once the first ballot is cast (frozen with the ballot rules)."""
     from app.voting.services import DEFAULT_RULES, begin_write, rules_of
 
+    begin_write()
     if not can(actor, "rules.manage"):
         raise NotAllowed(_l("Only an official can set who may vote."))
     if minimum_age is not None and not 0 <= minimum_age <= 120:
         raise ServiceError(_l("The minimum age is a number between 0 and 120."), field="minimum_age")
-    begin_write()
     frozen = _l("Ballots have already been cast in this budget: who may vote can no longer change.")
     rules = rules_of(cycle)
     if rules is None:

@@ -14,7 +14,9 @@ Every station change, check and paper ballot is audited (who, where, what result
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -76,6 +78,7 @@ def stations_of(cycle: Cycle, open_only: bool = False) -> list[PollingStation]:
 
 
 def add_station(actor, cycle: Cycle, name: str, address: str = "") -> PollingStation:
+    services.begin_write()
     if not can(actor, "stations.manage"):
         raise NotAllowed(_l("Only an official can manage polling stations."))
     name, address = (name or "").strip(), (address or "").strip()
@@ -83,7 +86,6 @@ def add_station(actor, cycle: Cycle, name: str, address: str = "") -> PollingSta
         raise ServiceError(_l("Please give the station a name (at most 120 characters)."), field="name")
     if len(address) > 200:
         raise ServiceError(_l("The address has at most 200 characters."), field="address")
-    services.begin_write()
     station = PollingStation(cycle_id=cycle.id, name=name, address=address)
     try:
         with db.session.begin_nested():
@@ -96,9 +98,9 @@ def add_station(actor, cycle: Cycle, name: str, address: str = "") -> PollingSta
 
 
 def set_station_open(actor, station: PollingStation, is_open: bool) -> None:
+    services.begin_write()
     if not can(actor, "stations.manage"):
         raise NotAllowed(_l("Only an official can manage polling stations."))
-    services.begin_write()
     station.open = bool(is_open)
     audit.record(actor, "paper.station_opened" if is_open else "paper.station_closed", station)
     db.session.flush()
@@ -131,6 +133,7 @@ def ensure_staff(actor, station: PollingStation) -> None:
 
 
 def sign_in(actor, station: PollingStation) -> None:
+    services.begin_write()
     ensure_staff(actor, station)
     audit.record(actor, "paper.signed_in", station)
     db.session.flush()
@@ -142,6 +145,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def check_person(actor, station: PollingStation, identifier: str) -> PersonCheck:
     """Look a person up by the identifier on their letter. Audited (staff, station, result), never the identifier."""
+    services.begin_write()  # it writes the audit entry after reading: take SQLite's write lock first
     ensure_staff(actor, station)
     normalised = census.normalise_identifier(identifier)
     if not normalised or len(normalised) > census.MAX_IDENTIFIER:
@@ -160,7 +164,8 @@ def check_person(actor, station: PollingStation, identifier: str) -> PersonCheck
         if participation is not None:
             check = PersonCheck(PersonStatus.VOTED, _l("This person has already voted in this budget, %(channel)s, "
                                                        "on %(day)s.", channel=channel_label(participation.channel),
-                                                       day=participation.day.isoformat()), entry, participation)
+                                                       day=LazyString(format_date, participation.day, "long")),
+                                  entry, participation)
         else:
             try:
                 census.check_eligible(voter, cycle)

@@ -105,3 +105,12 @@ def ctx(app, db):
 @pytest.fixture
 def city(ctx):
     return make_voting_city()
+
+
+@pytest.fixture
+def web_city(db):
+    """A committed voting city whose voter reads English, for the pages."""
+    city = make_voting_city()
+    city.voter.locale = "en"
+    db.session.commit()
+    return city

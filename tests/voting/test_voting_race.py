@@ -122,3 +122,55 @@ def test_many_voters_at_once_never_see_database_is_locked(race_app, committed_ci
     assert [r for r in results if r[0] != "cast"] == []
     assert len({code for _kind, code in results}) == THREADS  # every receipt is different
     assert totals(race_app) == (THREADS, 2 * THREADS, 5 * THREADS)
+
+
+def bind_attempt(app, barrier, user_id: int, identifier: str) -> tuple[str, str]:
+    from app.voting.census import bind_census
+
+    with app.app_context(), force_locale("en"):
+        user = db.session.get(User, user_id)
+        db.session.commit()
+        barrier.wait()
+        try:
+            bind_census(user, identifier)
+            db.session.commit()
+            return "bound", identifier
+        except ServiceError as error:
+            db.session.rollback()
+            return "refused", str(error.message)
+        except Exception as error:  # noqa: BLE001 (what the test looks for)
+            db.session.rollback()
+            return "error", repr(error)
+        finally:
+            db.session.remove()
+
+
+def test_census_entries_bind_once_under_concurrency(race_app):
+    """20 accounts typing the same identifier at once: one binds. One account typing 10 identifiers at once
+    (two tabs, a script): it binds one."""
+    from app.voting.models import CensusEntry
+    from tests.factories import make_district
+    from tests.voting.conftest import make_census_entry
+
+    with race_app.test_request_context():
+        district = make_district()
+        for n in range(11):
+            make_census_entry(f"RACE-{n}", district)
+        users = [make_user().id for _ in range(21)]
+        db.session.commit()
+    jobs = [(user, "RACE-0") for user in users[:20]]
+    barrier = threading.Barrier(len(jobs), timeout=60)
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        results = list(pool.map(lambda job: bind_attempt(race_app, barrier, *job), jobs))
+    assert [kind for kind, _ in results].count("bound") == 1, results
+    assert {text for kind, text in results if kind != "bound"} == {
+        "This identifier is already linked to another account. If it is yours, please contact city hall."}
+    jobs = [(users[20], f"RACE-{n}") for n in range(1, 11)]
+    barrier = threading.Barrier(len(jobs), timeout=60)
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        results = list(pool.map(lambda job: bind_attempt(race_app, barrier, *job), jobs))
+    assert [kind for kind, _ in results].count("bound") == 1, results
+    assert {text for kind, text in results if kind != "bound"} == {"Your account is already verified."}
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CensusEntry)
+                                 .where(CensusEntry.user_id.is_not(None))) == 2

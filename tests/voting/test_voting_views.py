@@ -18,11 +18,8 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def city(db):
-    city = make_voting_city()
-    city.voter.locale = "en"
-    db.session.commit()
-    return city
+def city(web_city):
+    return web_city
 
 
 @pytest.fixture
