@@ -96,10 +96,11 @@ def _sqlite_end(conn):
 def _init_extensions(app: Flask) -> None:
     from app.core.i18n import select_locale
     from app.core.security import init_security
-    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    cache.init_app(app)
     limiter.init_app(app)  # before CSRF, so that a flood is refused before anything else is checked
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="../translations")
@@ -138,11 +139,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.review.views import bp as review_bp
     from app.tracking.views import bp as tracking_bp
     from app.voting.census_views import bp as census_bp
+    from app.voting.codes_views import bp as codes_bp
     from app.voting.paper_views import bp as paper_bp
     from app.voting.views import bp as voting_bp
 
     for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp,
-                      moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp, callcenter_bp, results_bp):
+                      moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp, codes_bp, callcenter_bp,
+                      results_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

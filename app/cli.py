@@ -19,12 +19,21 @@ ROOT = Path(__file__).resolve().parent.parent
 @with_appcontext
 def demo_command():
     """Load the demo city (idempotent: run it as often as you like)."""
-    from app.demo import load_demo
+    from app.demo import issue_demo_codes, load_demo
+    from app.extensions import db
 
     accounts = load_demo()
     click.echo("Demo data loaded. Accounts (email / password):")
     for role, email, password in accounts:
         click.echo(f"  {role:<10} {email:<32} {password}")
+    cycle, codes = issue_demo_codes()
+    db.session.commit()
+    if codes:
+        # Shown on this console only: the database keeps their keyed hashes, so they can never be shown again.
+        click.echo(f"Voting codes for {cycle.slug} (Wazemmes), each works once; type one at /code:")
+        for code in codes:
+            click.echo(f"  {code}")
+        click.echo("Earlier demo codes have been voided.")
 
 
 @pb.command("worker")

@@ -61,6 +61,16 @@ class Config:
     CENSUS_RATE_LIMIT = "5 per 15 minutes;20 per day"  # census verification attempts per account
     CENSUS_ADDRESS_RATE_LIMIT = "20 per 15 minutes;100 per day"  # per address (a library shares one)
     PAPER_RATE_LIMIT = "30 per minute;1000 per hour"  # census checks by one polling-station staff member
+    # Key of the HMAC that stands for voting codes (the codes themselves are never stored). Empty: derived from
+    # SECRET_KEY. Changing it makes every code already printed invalid.
+    VOTING_CODE_SECRET = ""
+    # Failed voting-code entries per address (wrong, used or cancelled codes, wrong identifiers); successes do not
+    # count, so that a school or a library sharing one address is not blocked by its pupils' or readers' votes.
+    CODE_RATE_LIMIT = "10 per 10 minutes;60 per day"
+    # Flask-Caching: SimpleCache is per process; set CACHE_TYPE=RedisCache and CACHE_REDIS_URL to share it.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 60
+    DESK_CACHE_SECONDS = 15  # how old the staff desk's figures may be
 
     CONFIRM_TOKEN_HOURS = 48
     RESET_TOKEN_HOURS = 1
@@ -88,6 +98,11 @@ ENV_VARIABLES = {
     "CENSUS_RATE_LIMIT": str,
     "CENSUS_ADDRESS_RATE_LIMIT": str,
     "PAPER_RATE_LIMIT": str,
+    "VOTING_CODE_SECRET": str,
+    "CODE_RATE_LIMIT": str,
+    "CACHE_TYPE": str,
+    "CACHE_REDIS_URL": str,
+    "DESK_CACHE_SECONDS": int,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
     "MAIL_USERNAME": str,

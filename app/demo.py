@@ -95,6 +95,40 @@ def load_demo() -> list[tuple[str, str, str]]:
     return [(role.value, email, password) for role, email, password, _name, _district in ACCOUNTS]
 
 
+DEMO_CODE_DISTRICT = "wazemmes"
+DEMO_CODE_PREFIX = "Démo n°"
+
+
+def issue_demo_codes(count: int = 5) -> tuple[Cycle | None, list[str]]:
+    """A few fresh voting codes for the demo cycle open for voting (Wazemmes), to print on the console.
+
+    Codes are kept only as keyed hashes, so earlier ones cannot be shown again: each run voids the demo batches
+    still valid and generates a new one, so that exactly one demo batch works at a time. Flushes; the caller
+    commits. Returns (None, []) when the demo cycle is not open for voting."""
+    from app.core.errors import ServiceError
+    from app.cycles.services import phase_of
+    from app.voting import codes
+    from app.voting.demo import DEMO_CYCLE
+    from app.voting.models import CodeBatch
+
+    cycle = db.session.scalar(select(Cycle).where(Cycle.slug == DEMO_CYCLE))
+    official = db.session.scalar(select(User).where(User.role == Role.OFFICIAL).order_by(User.id))
+    district = db.session.scalar(select(District).where(District.slug == DEMO_CODE_DISTRICT))
+    if cycle is None or official is None or phase_of(cycle) != PhaseKind.VOTING:
+        return None, []
+    earlier = db.session.scalars(select(CodeBatch).where(CodeBatch.cycle_id == cycle.id,
+                                                         CodeBatch.label.startswith(DEMO_CODE_PREFIX))).all()
+    for batch in earlier:
+        if batch.voided_at is None:
+            codes.void_batch(official, batch)
+    try:
+        _batch, generated = codes.generate_batch(official, cycle, district, f"{DEMO_CODE_PREFIX}{len(earlier) + 1}",
+                                                 count)
+    except ServiceError:
+        return None, []
+    return cycle, generated
+
+
 RESIDENTS = ["Aïcha B.", "Julien M.", "Fatou D.", "Thomas L.", "Inès K.", "Marc-Antoine V.", "Chloé R.", "Yanis H."]
 
 REASON_TEMPLATES = [

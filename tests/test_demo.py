@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
@@ -39,3 +40,23 @@ def test_demo_has_a_voting_a_past_and_an_open_cycle(db):
     assert db.session.scalar(select(func.count()).select_from(BallotItem)) == feasible
     assert voting.ballot_frozen_at is not None
     assert db.session.scalar(select(func.count()).select_from(TrackingUpdate)) >= 3
+
+
+def test_demo_codes_are_fresh_each_run_and_only_the_last_ones_work(db, app):
+    from app.core.errors import ServiceError
+    from app.demo import issue_demo_codes
+    from app.voting import codes
+    from app.voting.models import CodeBatch
+
+    load_demo()
+    with app.test_request_context():
+        cycle, first = issue_demo_codes()
+        assert cycle.slug == "budget-participatif-2026" and len(first) == 5
+        assert codes.open_code(first[0]).cycle.id == cycle.id
+        _cycle, second = issue_demo_codes()
+        assert not set(first) & set(second)
+        assert codes.open_code(second[0]).cycle.id == cycle.id
+        with pytest.raises(ServiceError, match="cancelled"):
+            codes.open_code(first[0])
+    batches = db.session.scalars(select(CodeBatch)).all()
+    assert len(batches) == 2 and [b.voided_at is None for b in batches].count(True) == 1

@@ -34,8 +34,10 @@ class ModelSelectField(SelectField):
         super().__init__(label, validators, coerce=int, validate_choice=False, **kwargs)
         self.empty_label = empty_label
 
-    def fill(self, session, model, label=lambda row: row.name, order_by=None):
-        rows = session.scalars(select(model).order_by(order_by if order_by is not None else model.id)).all()
+    def fill(self, session, model, label=lambda row: row.name, order_by=None, rows=None):
+        """Offer every row of ``model`` (or only ``rows``, when given)."""
+        if rows is None:
+            rows = session.scalars(select(model).order_by(order_by if order_by is not None else model.id)).all()
         pairs = [(0, self.empty_label)] if self.empty_label is not None else []
         self.choices = choices(pairs + [(row.id, label(row)) for row in rows])
         self._rows = {row.id: row for row in rows}

@@ -202,3 +202,49 @@ class PollingStation(Base):
     name: Mapped[str] = mapped_column(String(120))
     address: Mapped[str] = mapped_column(String(200), default="")
     open: Mapped[bool] = mapped_column(default=True)
+
+
+class CodeBatch(Base):
+    """A batch of voting codes that officials generated for one cycle and district (letters, an event, a school).
+
+    The codes themselves are never stored (see ``VotingCode``); a batch is voided as a whole. ``form_key`` is the
+    one-time key of the form that generated it: sending that form again (a reload) finds the batch instead of
+    generating a second one.
+    """
+
+    __tablename__ = "code_batch"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "label", name="uq_code_batch_cycle_label"),
+        CheckConstraint("size BETWEEN 1 AND 5000", name="size_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    # The district whose ballot the codes open (None only in a cycle without district envelopes).
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id", ondelete="RESTRICT"))
+    label: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    # Census-bound: the holder also types their census identifier and votes as that census entry.
+    census_bound: Mapped[bool] = mapped_column(default=False, server_default=false())
+    form_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    voided_at: Mapped[datetime | None]
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    district = relationship("District")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+
+
+class VotingCode(Base):
+    """One voting code: only its keyed hash (HMAC-SHA256 with ``VOTING_CODE_SECRET``), and the day it was used.
+
+    The day, not the time: like ballots, nothing finer than the day that could be set beside other rows.
+    """
+
+    __tablename__ = "voting_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("code_batch.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_on: Mapped[date | None] = mapped_column(Date)

@@ -688,18 +688,33 @@ def _frozen_rules(cycle: Cycle) -> BallotRules:
 
 # --- Receipts --------------------------------------------------------------------------------------------------------
 
+def readable_code(length: int) -> str:
+    """A random code of ``length`` symbols of Crockford's base 32 (5 bits each, drawn with ``secrets``), in groups
+    of 4 for reading aloud and copying: receipt codes, voting codes."""
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(length))
+    return "-".join(raw[i:i + 4] for i in range(0, length, 4))
+
+
+def canonical_code(text: str, length: int) -> str | None:
+    """A readable code as typed (any case, spaces or dashes, O for 0, I or L for 1) in its canonical grouped form,
+    or None when it is not ``length`` symbols of the alphabet."""
+    raw = _RECEIPT_SEPARATORS.sub("", (text or "").upper()).translate(_RECEIPT_READING)
+    if len(raw) != length or any(c not in RECEIPT_ALPHABET for c in raw):
+        return None
+    return "-".join(raw[i:i + 4] for i in range(0, length, 4))
+
+
 def new_receipt_code() -> str:
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+    return readable_code(RECEIPT_LENGTH)
 
 
 def normalise_receipt(text: str) -> str:
-    """A receipt code as typed (any case, spaces or dashes, O for 0, I or L for 1) in its canonical form."""
-    raw = _RECEIPT_SEPARATORS.sub("", (text or "").upper()).translate(_RECEIPT_READING)
-    if len(raw) != RECEIPT_LENGTH or any(c not in RECEIPT_ALPHABET for c in raw):
+    """A receipt code as typed in its canonical form (see ``canonical_code``)."""
+    code = canonical_code(text, RECEIPT_LENGTH)
+    if code is None:
         raise ServiceError(_l("A receipt code has 16 letters and digits, for example 7KQM-3XWD-9HPA-RT2E."),
                            field="code")
-    return "-".join(raw[i:i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+    return code
 
 
 def receipt_hash(cycle_id: int, envelope_key: int | None, code: str) -> str:

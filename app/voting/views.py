@@ -182,10 +182,10 @@ def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, erro
     rules = services.rules_for(cycle)
     added = next((envelope for envelope in envelopes if envelope.added), None)
     voter = g.get("voter")
-    offer_other = rules.other_district and not receipt and not g.get("paper") and voter is not None
+    offer_other = rules.other_district and not receipt and voter is not None
     return _no_store(make_response(render_template(
         "voting/ballot.html", cycle=cycle, envelopes=envelopes, form=form, receipt=receipt, rules=rules,
-        rules_text=services.rules_text, errors=errors or {}, added=added, paper=g.get("paper"),
+        rules_text=services.rules_text, errors=errors or {}, added=added, paper=g.get("paper"), code=g.get("code"),
         other_districts=services.other_districts(cycle, voter) if offer_other else [],
         grades=services.grades(),
     ), status))
@@ -229,6 +229,12 @@ def review(slug: str):
         envelopes = _envelopes(cycle, receipt)
     except _Stop as stop:
         return stop.response
+    return review_response(cycle, envelopes, receipt)
+
+
+def review_response(cycle: Cycle, envelopes, receipt: str = ""):
+    """The review step of any ballot (web, paper, voting code): the whole ballot, or the form with the rules
+    broken (422)."""
     rules = services.rules_for(cycle)
     form = ballot_form(envelopes, rules.kind)
     choices = submitted_choices(form, envelopes, rules.kind)
@@ -240,7 +246,7 @@ def review(slug: str):
     return _no_store(make_response(render_template(
         "voting/review.html", cycle=cycle, envelopes=envelopes, chosen=chosen, form=form, receipt=receipt,
         rules=rules, added=next((envelope for envelope in envelopes if envelope.added), None),
-        paper=g.get("paper"))))
+        paper=g.get("paper"), code=g.get("code"))))
 
 
 @bp.route("/<slug>/confirm", methods=["POST"])
