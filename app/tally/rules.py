@@ -199,7 +199,7 @@ def _mes_rule(name: str, election: Election, tie: TieBreaking) -> Outcome:
         info = {"voter_share": _mes.to_fraction(share), "increments": res.increments // election.scale,
                 "runs": res.steps_evaluated}
         if res.run is None:
-            run = _mes.MesRun([], [], [], None, None)
+            run = _mes.MesRun([], [], [], None)
             share = None
         else:
             run = _mes.run_mes(prof, share, details=True)
