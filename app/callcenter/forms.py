@@ -9,7 +9,7 @@ from app.callcenter.models import AttemptOutcome, CallOutcome, ContactPreference
 from app.callcenter.services import COMPLAINT_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX
 from app.core.forms import ModelSelectField, choices, language_choices
 from app.core.forms import strip_text as _strip
-from app.proposals.forms import LocationFields
+from app.proposals.forms import LocationFields, location_fields
 
 
 class SearchForm(FlaskForm):
@@ -43,6 +43,7 @@ class IntakeForm(LocationFields, FlaskForm):
                     Length(max=COMPLAINT_MAX, message=_l("The request must have at most %(max)d characters."))],
         render_kw={"rows": 5},
     )
+    address, latitude, longitude = location_fields()
     district = ModelSelectField(_l("District"), empty_label=_l("The whole city"), default=0)
     category = ModelSelectField(_l("Theme"), empty_label=_l("No theme"), default=0)
 

@@ -11,27 +11,36 @@ TITLE_MAX = 150
 BODY_MAX = 10_000
 
 
-class LocationFields:
-    """Address and map position, shared by every form with the map picker (``proposals/_location.html``)."""
+def location_fields() -> tuple:
+    """Fresh address, latitude and longitude fields, for the map picker (``proposals/_location.html``).
 
-    address = StringField(
-        _l("Address or place (optional)"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("For example: “Place de la République” or “12 rue Gambetta”."),
-        filters=[_strip],
+    Unpack them where they belong in a form (``address, latitude, longitude = location_fields()``) so that they keep
+    their place in the page's order and in the error summary; the form also inherits ``LocationFields``.
+    """
+    return (
+        StringField(
+            _l("Address or place (optional)"),
+            validators=[Optional(), Length(max=200)],
+            description=_l("For example: “Place de la République” or “12 rue Gambetta”."),
+            filters=[_strip],
+        ),
+        DecimalField(
+            _l("Latitude (optional)"),
+            places=None,
+            validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Not a valid latitude."))],
+            render_kw={"step": "any", "inputmode": "decimal"},
+        ),
+        DecimalField(
+            _l("Longitude (optional)"),
+            places=None,
+            validators=[Optional(), NumberRange(min=-180, max=180, message=_l("Not a valid longitude."))],
+            render_kw={"step": "any", "inputmode": "decimal"},
+        ),
     )
-    latitude = DecimalField(
-        _l("Latitude (optional)"),
-        places=None,
-        validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Not a valid latitude."))],
-        render_kw={"step": "any", "inputmode": "decimal"},
-    )
-    longitude = DecimalField(
-        _l("Longitude (optional)"),
-        places=None,
-        validators=[Optional(), NumberRange(min=-180, max=180, message=_l("Not a valid longitude."))],
-        render_kw={"step": "any", "inputmode": "decimal"},
-    )
+
+
+class LocationFields:
+    """The checks and values of the fields made by ``location_fields``."""
 
     def location_valid(self) -> bool:
         """Both coordinates or neither (call from ``validate``)."""
@@ -81,6 +90,7 @@ class ProposalForm(LocationFields, FlaskForm):
         empty_label=_l("The whole city"),
         description=_l("Where would the project be? Choose “The whole city” if it concerns everyone."),
     )
+    address, latitude, longitude = location_fields()
     estimated_cost = EurosField(
         _l("Your estimate of the cost, in euros (optional)"),
         validators=[Optional()],
