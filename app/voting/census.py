@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.models import User
 from app.accounts.services import ensure_can_write
 from app.core import audit
 from app.core.clock import local_now, utcnow
@@ -312,6 +313,8 @@ def bind_census(actor, identifier: str) -> CensusEntry:
     normalised = normalise_identifier(identifier)
     if not normalised or len(normalised) > MAX_IDENTIFIER:
         raise ServiceError(_l("Please type the identifier printed on the letter from the city."), field="identifier")
+    # Locks the account against a vote cast at the same moment (see ``app.voting.services.cast``).
+    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
     if entry_of_account(actor) is not None:
         raise ServiceError(_l("Your account is already verified."))
     entry = find_entry(normalised)
