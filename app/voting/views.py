@@ -55,20 +55,22 @@ def _cycle(slug: str) -> Cycle:
     return get_cycle_by_slug(slug) or abort(404)
 
 
-def _end_reads(keep_loaded: bool = False) -> None:
-    """Writing services start their own transaction (BEGIN IMMEDIATE on SQLite: see ``services.begin_write``):
-    end the one this request opened to read. Nothing is pending at this point.
-
-    ``keep_loaded`` keeps the objects loaded so far (the voter, the cycle with its phases and envelopes) instead of
-    loading them again in the next transaction: confirming a ballot read them a moment ago in this same request, and
-    what must be current is read again by ``cast`` (the register, the rules) or guarded by a constraint.
-    """
+def _commit(keep_loaded: bool = False) -> None:
+    """Commit. ``keep_loaded`` keeps the objects loaded so far (the voter, the cycle with its phases and envelopes)
+    instead of loading them again afterwards: confirming a ballot read them a moment ago in this same request, and
+    what must be current is read again by ``cast`` (the register, the rules) or guarded by a constraint."""
     session = db.session()
     session.expire_on_commit = not keep_loaded
     try:
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+def _end_reads(keep_loaded: bool = False) -> None:
+    """Writing services start their own transaction (BEGIN IMMEDIATE on SQLite: see ``services.begin_write``):
+    end the one this request opened to read. Nothing is pending at this point."""
+    _commit(keep_loaded)
 
 
 def _no_store(response):
@@ -279,7 +281,7 @@ def confirm(slug: str):
     except ServiceError as error:
         db.session.rollback()
         return _unavailable(cycle, error.message, 409)
-    _end_reads(keep_loaded=True)  # the receipt page shows the cycle and the voter just used
+    _commit(keep_loaded=True)  # the receipt page shows the cycle and the voter just used
     if g.get("paper"):
         return _no_store(make_response(render_template("voting/paper_receipt.html", cycle=cycle, code=code,
                                                        station=g.paper["station"])))
