@@ -39,8 +39,8 @@ def test_tally_with_another_rule_and_its_refusals(runner, db):
     assert runner.invoke(args=["pb", "tally", "no-such-cycle"]).exit_code != 0
 
 
-def _import(runner, name: str, slug: str):
-    result = runner.invoke(args=["pb", "import-pabulib", str(PABULIB / name), "--slug", slug])
+def _import(runner, name: str, slug: str, *options: str):
+    result = runner.invoke(args=["pb", "import-pabulib", str(PABULIB / name), "--slug", slug, *options])
     assert result.exit_code == 0, result.output
     return result
 
@@ -48,10 +48,11 @@ def _import(runner, name: str, slug: str):
 @pytest.mark.parametrize("name", ["Poland_Warszawa_2018_Pole_Mokotowskie.pb", "Netherlands_Assen_2024.pb"])
 def test_import_pabulib_loads_a_finished_cycle_whose_published_results_match_the_city(runner, db, client, name):
     slug = name.lower().replace("_", "-").removesuffix(".pb")[:80]
-    _import(runner, name, slug)
+    _import(runner, name, slug, *(["--no-max-costs"] if "Assen" in name else []))  # 84 voters, but add1: slow
     cycle = db.session.scalar(select(Cycle).where(Cycle.slug == slug))
     parsed = tally.pabulib.read(PABULIB / name)
-    voters = db.session.scalar(select(func.count()).select_from(Participation).where(Participation.cycle_id == cycle.id))
+    voters = db.session.scalar(select(func.count()).select_from(Participation)
+                               .where(Participation.cycle_id == cycle.id))
     assert voters == len(parsed.election.ballots)
     assert db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.cycle_id == cycle.id)) == voters
     run = services.public_run(cycle)
