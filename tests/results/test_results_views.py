@@ -141,7 +141,7 @@ def test_the_public_envelope_page_has_chart_table_explanations_comparison_and_do
     publish(run)
     html = client.get(f"/budgets/{city.slug}/results/{city.district.slug}", headers=EN).get_data(as_text=True)
     assert html.count("<h1") == 1
-    assert '<svg viewBox="0 0 640' in html and 'role="img"' in html and "<table>" in html
+    assert '<svg viewBox="0 0 420' in html and 'role="img"' in html and "<table>" in html
     for item in city.district_items:
         assert item.title in html
     assert "Funded in round 1 of the equal shares" in html and "had it cost at most" in html
