@@ -35,7 +35,7 @@ def test_tally_with_another_rule_and_its_refusals(runner, db):
     db.session.commit()
     assert runner.invoke(args=["pb", "tally", city.slug, "--rule", "greedy"]).exit_code == 0
     refused = runner.invoke(args=["pb", "tally", city.slug, "--rule", "greedy", "--publish"])
-    assert refused.exit_code != 0 and "announced" in refused.output
+    assert refused.exit_code != 0 and "annoncée" in refused.output  # the city's language
     assert runner.invoke(args=["pb", "tally", "no-such-cycle"]).exit_code != 0
 
 
@@ -67,7 +67,7 @@ def test_import_refuses_an_existing_address_and_a_file_that_is_not_pabulib(runne
     _import(runner, "Poland_Warszawa_2018_Pole_Mokotowskie.pb", "mokotowskie")
     again = runner.invoke(args=["pb", "import-pabulib", str(PABULIB / "Netherlands_Assen_2024.pb"),
                                 "--slug", "mokotowskie"])
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code != 0 and "existe déjà" in again.output
     junk = tmp_path / "junk.pb"
     junk.write_text("not a pabulib file\n")
     assert runner.invoke(args=["pb", "import-pabulib", str(junk)]).exit_code != 0

@@ -50,7 +50,7 @@ def read_routes(city, run) -> list[str]:
 
 def sign_in(client, role):
     if role is not None:
-        login(client, make_user(role))
+        login(client, make_user(role, locale="en"))
         db.session.commit()
 
 
