@@ -40,45 +40,48 @@ def to_fraction(x) -> Fraction:
 
 @dataclass
 class MesProfile:
+    """The approval view of an election, voters with the same approvals collapsed into weighted groups."""
+
     ids: list[str]
     costs: list[int]
-    groups: list[tuple[tuple[int, ...], int]]  # (approved project indices, number of voters)
-    supporters: list[list[int]]  # per project: group indices
+    weights: np.ndarray  # voters per group (int64)
+    incidence: np.ndarray  # group x project, 1.0 where the group approves the project (float32)
+    sup_arrays: list[np.ndarray]  # per project: its supporting groups, as an index array
+    sup_weights: list[np.ndarray]  # their numbers of voters (float64, for bincount)
+    support_totals: list[int]  # per project: number of supporters
     n_voters: int
     cost_utility: bool
     ranks: list[int]  # tie-breaking position per project
-    sup_arrays: list[np.ndarray] = None  # per project: its supporting groups, as an index array
-    sup_weights: list[np.ndarray] = None  # their numbers of voters (float64, for bincount)
-    support_totals: list[int] = None  # per project: number of supporters
 
-    def __post_init__(self) -> None:
-        weights = np.array([w for _, w in self.groups], dtype=np.int64)
-        self.sup_arrays = [np.array(gs, dtype=np.int64) for gs in self.supporters]
-        self.sup_weights = [weights[a].astype(np.float64) for a in self.sup_arrays]
-        self.support_totals = [int(weights[a].sum()) for a in self.sup_arrays]
+    @property
+    def n_groups(self) -> int:
+        return len(self.weights)
 
     @classmethod
     def build(cls, election: Election, ranks: dict[str, int], cost_utility: bool) -> MesProfile:
         ids = [p.id for p in election.projects]
         index = {pid: i for i, pid in enumerate(ids)}
-        by_object: dict[int, frozenset[str]] = {}
+        per_object = Counter(map(id, election.ballots))  # the reader shares one object per distinct ballot
+        objects = {id(b): b for b in election.ballots}
         counts: Counter[frozenset[str]] = Counter()
-        for ballot in election.ballots:
-            approved = by_object.get(id(ballot))
-            if approved is None:
-                approved = ballot.approved()
-                by_object[id(ballot)] = approved
-            counts[approved] += 1
-        groups = [(tuple(sorted(index[p] for p in s)), w) for s, w in counts.items() if s]
-        supporters: list[list[int]] = [[] for _ in ids]
-        for g, (ps, _) in enumerate(groups):
-            for p in ps:
-                supporters[p].append(g)
+        for oid, n in per_object.items():
+            approved = objects[oid].approved()
+            if approved:
+                counts[approved] += n
+        weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+        incidence = np.zeros((len(counts), len(ids)), dtype=np.float32)
+        rows = [g for g, approved in enumerate(counts) for _ in approved]
+        columns = [index[p] for approved in counts for p in approved]
+        incidence[rows, columns] = 1.0
+        sup_arrays = [np.flatnonzero(incidence[:, p]) for p in range(len(ids))]
         return cls(
             ids=ids,
             costs=[p.cost for p in election.projects],
-            groups=groups,
-            supporters=supporters,
+            weights=weights,
+            incidence=incidence,
+            sup_arrays=sup_arrays,
+            sup_weights=[weights[a].astype(np.float64) for a in sup_arrays],
+            support_totals=[int(weights[a].sum()) for a in sup_arrays],
             n_voters=len(election.ballots),
             cost_utility=cost_utility,
             ranks=[ranks[pid] for pid in ids],
@@ -132,7 +135,7 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
     fval = np.empty(1024)
     fval[0], fval[1] = 0.0, float(share)
     n_cls = 2
-    cls = np.ones(len(prof.groups), dtype=np.int64)
+    cls = np.ones(prof.n_groups, dtype=np.int64)
     status = [0] * m  # 0 candidate, 1 funded, 2 out (unaffordable or unsupported)
     lb: list = [Q(0)] * m
     fresh = [-1] * m
@@ -203,11 +206,21 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
             payments.append(sorted(paid.items(), reverse=True))
     final_money = None
     if details:
+        # a voter with money left has the share minus the prices of the funded projects they approve; so the
+        # supporters of p have share * (their weight) - sum over funded s of price(s) * (weight supporting both),
+        # with weights counted among voters with money left (whole numbers, exact in float32 far beyond 10^6)
+        alive_w = (prof.weights * (cls != 0)).astype(np.float32)
+        together = prof.incidence.T @ (prof.incidence[:, order] * alive_w[:, None]) if order else None
+        alone = prof.incidence.T @ alive_w
         final_money = {}
         for p in range(m):
             if status[p] != 1:
-                uniq, weights = classes(p)
-                final_money[p] = sum((val[int(c)] * int(w) for c, w in zip(uniq, weights, strict=True)), Q(0))
+                total = Q(share) * int(alone[p])
+                for k, s in enumerate(order):
+                    both = int(together[p, k])
+                    if both:
+                        total -= prices[k] * both
+                final_money[p] = total
     return MesRun(order, prices, payments, final_money)
 
 
@@ -285,7 +298,7 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
     fD = np.empty(1024)
     f0[0], f0[1], fD[0], fD[1] = 0.0, float(share), 0.0, float(far)
     n_cls = 2
-    cls = np.ones(len(prof.groups), dtype=np.int64)
+    cls = np.ones(prof.n_groups, dtype=np.int64)
     status = [0] * m
     lb0: list = [Q(0)] * m  # price lower bounds at both ends
     lbD: list = [Q(0)] * m
@@ -432,7 +445,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     if n == 0:
         return Add1Result(None, Q(0), 0, 0)
     b0 = Q(budget, n)
-    supported = [p for p in range(len(costs)) if prof.supporters[p]]
+    supported = [p for p in range(len(costs)) if prof.support_totals[p]]
     t = 0
     prev: tuple[list[int], int] | None = None
     evaluated = 0

@@ -166,7 +166,7 @@ def _mes_results(
 ) -> dict[str, ProjectResult]:
     fr = _mes.to_fraction
     results: dict[str, ProjectResult] = {}
-    n_support = [sum(prof.groups[g][1] for g in prof.supporters[p]) for p in range(len(prof.ids))]
+    n_support = prof.support_totals
     for rnd, (p, price, pays) in enumerate(zip(run.order, run.prices, run.payments, strict=True), start=1):
         results[prof.ids[p]] = ProjectResult(
             prof.ids[p],

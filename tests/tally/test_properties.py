@@ -63,6 +63,10 @@ def test_plain_mes_is_paid_in_full_by_supporters_within_their_shares(e):
             assert paid == e.project_map[pid].cost, (rule, pid)
             assert sum(a * n for a, n in out.results[pid].data["payments"]) == paid
         assert all(x >= 0 for x in left)
+        for pid, r in out.results.items():  # what the supporters of a left-out project still had
+            if not r.funded:
+                assert r.data["supporters_money"] == sum(
+                    (left[i] for i, b in enumerate(e.ballots) if pid in b.projects), Fraction(0))
         for pid, r in out.results.items():  # nobody funds a project they did not approve
             if r.funded:
                 assert r.data["supporters"] > 0
