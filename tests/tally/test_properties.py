@@ -67,7 +67,7 @@ def test_plain_mes_is_paid_in_full_by_supporters_within_their_shares(e):
             if not r.funded:
                 assert r.data["supporters_money"] == sum(
                     (left[i] for i, b in enumerate(e.ballots) if pid in b.projects), Fraction(0))
-        for pid, r in out.results.items():  # nobody funds a project they did not approve
+        for r in out.results.values():  # nobody funds a project they did not approve
             if r.funded:
                 assert r.data["supporters"] > 0
 
