@@ -9,7 +9,8 @@ virtualenv, ``benchmarks/out/pabutools-venv`` (pabutools is GPL-3.0: never a dep
 created on first use), one subprocess per (file, rule) with a time limit. Where it is not run (``--reference
 expected``, over the limit, out of memory, or a rule it has no function for: ``greedy-points``, ``*-last``,
 ``city``; add1 unless ``--reference-add1``), the table uses the wall seconds that ``expected.json`` recorded,
-marked ``(json)``; ``-`` where neither exists. ``ratio`` is reference / ours (rule call); ``ok`` compares our winners with expected.json.
+marked ``(json)``; ``-`` where neither exists. ``ratio`` is reference / ours (rule call); ``ok`` compares our
+winners with expected.json.
 """
 
 from __future__ import annotations

@@ -216,7 +216,7 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
         for p in range(m):
             if status[p] != 1:
                 total = Q(share) * int(alone[p])
-                for k, s in enumerate(order):
+                for k in range(len(order)):
                     both = int(together[p, k])
                     if both:
                         total -= prices[k] * both
