@@ -92,7 +92,7 @@ class MesProfile:
 class MesRun:
     order: list[int]  # funded project indices, in order
     prices: list[Fraction]  # price paid by a supporter who could pay in full, per funded project
-    payments: list[list[tuple[Fraction, int]]]  # per funded project: (amount, voters), largest first
+    payments: list  # per funded project: ((price, voters paying it in full), (voters paying all they had, total))
     final_money: dict[int, Fraction] | None  # per unfunded project: what its supporters had at the end
 
 
@@ -136,6 +136,7 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
     fval[0], fval[1] = 0.0, float(share)
     n_cls = 2
     cls = np.ones(prof.n_groups, dtype=np.int64)
+    hist = _History(m)
     status = [0] * m  # 0 candidate, 1 funded, 2 out (unaffordable or unsupported)
     lb: list = [Q(0)] * m
     fresh = [-1] * m
@@ -169,7 +170,7 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
                 break
             heapq.heappop(heap)
             uniq, weights = classes(p)
-            res = _scan_price(uniq, weights, val, fval, costs[p])
+            res = _scan_fast(uniq, weights, hist, costs[p], (val, fval, share, prices))
             if res is None:
                 status[p] = 2
                 continue
@@ -184,26 +185,35 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
         new_ids = np.zeros(len(uniq), dtype=np.int64)  # new class per class of s's supporters (0: nothing left)
         if n_cls + len(uniq) > len(fval):
             fval = np.resize(fval, max(n_cls + len(uniq), 2 * len(fval)))
-        paid: Counter = Counter()
+        hist.grow(n_cls + len(uniq))
+        created: list[int] = []
+        parents: list[int] = []
+        full = 0  # voters who paid the price in full
+        emptied: list[int] = []  # slots of the classes that paid all they had
         for j in range(len(uniq)):
             c = int(uniq[j])
             v = val[c]
             if v <= q:
-                if details:
-                    paid[v] += int(weights[j])
+                if v < q:
+                    emptied.append(j)
+                else:  # paid the price in full and has nothing left
+                    full += int(weights[j])
                 continue
             val.append(v - q)
             fval[n_cls] = float(val[-1])
+            created.append(n_cls)
+            parents.append(c)
             new_ids[j] = n_cls
             n_cls += 1
-            if details:
-                paid[q] += int(weights[j])
+            full += int(weights[j])
+        if details:
+            e_cls, e_w = uniq[emptied], weights[emptied]
+            payments.append(((q, full), (int(e_w.sum()), hist.total(e_cls, e_w, (val, fval, share, prices)))))
         _move(cls, sup[s], uniq, new_ids)
+        hist.add(created, parents, len(order))
         status[s] = 1
         order.append(s)
         prices.append(q)
-        if details:
-            payments.append(sorted(paid.items(), reverse=True))
     final_money = None
     if details:
         # a voter with money left has the share minus the prices of the funded projects they approve; so the
@@ -222,6 +232,76 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
                         total -= prices[k] * both
                 final_money[p] = total
     return MesRun(order, prices, payments, final_money)
+
+
+class _History:
+    """Which funded rounds each budget class has paid for (rows: classes, columns: rounds, 1.0 = paid).
+
+    A class with a non-zero value of some kind (exact budget, or a bound) has the value
+    ``base - sum of that kind's per-round prices over its paid rounds``; so the sum of the values of many classes
+    is a handful of exact products, from a float matrix product of whole numbers (exact below 2**53)."""
+
+    def __init__(self, m: int) -> None:
+        self.H = np.zeros((1024, max(m, 1)), dtype=np.float32)
+
+    def grow(self, n: int) -> None:
+        if n > len(self.H):
+            bigger = np.zeros((max(n, 2 * len(self.H)), self.H.shape[1]), dtype=np.float32)
+            bigger[: len(self.H)] = self.H
+            self.H = bigger
+
+    def add(self, new_ids: list[int], parents: list[int], k: int) -> None:
+        if new_ids:
+            self.H[new_ids] = self.H[parents]
+            self.H[new_ids, k] = 1.0
+
+    def total(self, classes: np.ndarray, weights: np.ndarray, kind: tuple):
+        """Exact sum of weight * value over ``classes`` for a value kind ``(vals, fvals, base, prices)``."""
+        vals, fvals, base, prices = kind
+        fv = fvals[classes]
+        alive = fv != 0.0
+        for j in np.flatnonzero(~alive):  # a float 0.0 may hide a tiny exact value
+            if vals[int(classes[j])] != 0:
+                alive[j] = True
+        w = weights * alive
+        total = Q(base) * int(w.sum())
+        if prices:
+            paid = w.astype(np.float64) @ self.H[classes, : len(prices)]
+            for k in np.flatnonzero(paid):
+                total -= prices[k] * int(paid[k])
+        return total
+
+
+def _scan_fast(uniq, weights, hist: _History, cost: int, main: tuple, other: tuple | None = None):
+    """:func:`_scan_price` with the split found in floats and the sums taken through :class:`_History`; the split
+    is then checked exactly (every split-off class at most the price, every other at least), else the exact scan."""
+    vals, fvals = main[0], main[1]
+    if not len(uniq):
+        return None
+    order = np.argsort(fvals[uniq], kind="stable")
+    u = uniq[order]
+    w = weights[order]
+    fv = fvals[u]
+    wf = w.astype(np.float64)
+    W = int(w.sum())
+    before_w = np.cumsum(wf) - wf
+    before_s = np.cumsum(wf * fv) - wf * fv
+    stays = fv * (W - before_w) >= cost - before_s
+    if not stays.any():
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    k = int(np.argmax(stays))
+    rest_w = W - int(w[:k].sum())
+    if rest_w <= 0:
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    q = (Q(cost) - hist.total(u[:k], w[:k], main)) / rest_w
+    qf = float(q)
+    tol = 1e-9 * abs(qf) + 1e-300
+    if (any(vals[int(c)] > q for c in u[:k][fv[:k] > qf - tol])
+            or any(vals[int(c)] < q for c in u[k:][fv[k:] < qf + tol])):
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    if other is None:
+        return q, None
+    return q, (Q(cost) - hist.total(u[:k], w[:k], other)) / rest_w
 
 
 def _scan_price(uniq, weights, vals: list, fvals: np.ndarray, cost: int, other: list | None = None):

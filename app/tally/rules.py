@@ -173,7 +173,8 @@ def _mes_results(
             True,
             "mes-funded",
             {"round": rnd, "cost": prof.costs[p], "price": fr(price),
-             "payments": tuple((fr(a), n) for a, n in pays),
+             "payments": ((fr(pays[0][0]), pays[0][1]),) if pays[0][1] else (),
+             "paid_all_they_had": {"voters": pays[1][0], "total": fr(pays[1][1])},
              "supporters": n_support[p], **(stage_info or {})},
         )
     for p, have in (run.final_money or {}).items():

@@ -61,7 +61,8 @@ def test_plain_mes_is_paid_in_full_by_supporters_within_their_shares(e):
                     left[i] -= pay
                     paid += pay
             assert paid == e.project_map[pid].cost, (rule, pid)
-            assert sum(a * n for a, n in out.results[pid].data["payments"]) == paid
+            data = out.results[pid].data
+            assert sum(a * n for a, n in data["payments"]) + data["paid_all_they_had"]["total"] == paid
         assert all(x >= 0 for x in left)
         for pid, r in out.results.items():  # what the supporters of a left-out project still had
             if not r.funded:
