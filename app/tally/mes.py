@@ -1,19 +1,18 @@
-"""The Method of Equal Shares, exact (integers and Fractions), and its add1 completion.
+"""The Method of Equal Shares, exact (integers and GMP/Fraction rationals), and its add1 completion.
 
 Voters with identical ballots are collapsed into weighted groups. Within one run, every voter's budget is the
 initial share minus the prices of the funded projects they approve (or 0 once exhausted), so voters with the same
-history share a *budget class*; each project keeps a histogram class -> weight of its supporters, and computing
-a project's price touches only its classes, not its voters. Projects are evaluated lazily: a project's price can
-only rise during a run, so a stale price is a lower bound (a heap gives the cheapest project).
+history share a *budget class*; a project's price is computed from the classes of its supporters (numpy counts
+them), not voter by voter. A project's price can only rise during a run, so a stale price is a lower bound and a
+heap of them gives the cheapest project after few recomputations. Floats are kept beside the exact values only
+to order work (sorting, picking whom to compare exactly); every decision is an exact comparison.
 
 The add1 completion raises every voter's share one currency unit at a time. Instead of running MES at every step,
-a run at share ``b0 + t`` also returns the next ``t`` at which its outcome can change: every budget and price is
-affine in ``t`` as long as the comparisons the run made keep their result (which supporters of each funded project
-pay all they have; which project is cheapest in each round; which projects are unaffordable). For any split of a
-project's supporters, ``(cost - what the split-off ones have) / (weight of the others)`` is a lower bound on its
-price, so stale bounds stay valid along ``t`` too. The next step to evaluate is the first whole step at or after
-the first point where one of those affine comparisons could flip (a tie at ``t`` itself means ``t + 1``). All the
-steps skipped have the same outcome, so the stepwise definition is followed exactly, with far fewer runs.
+:func:`certify` runs it at share ``b`` and checks that the same projects are selected in the same order for every
+share in ``[b, b + span]``, by keeping affine lower and upper bounds on every budget and price along the interval;
+the driver doubles the span while the check passes and jumps past it. All the steps skipped have the same
+outcome, so the stepwise definition is followed exactly (tests compare it with plain stepping), with far fewer
+runs where the outcome is stable.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import floor
 
 import numpy as np
 
@@ -34,7 +32,6 @@ try:  # GMP rationals: exact like Fraction, an order of magnitude faster; Fracti
 except ImportError:  # pragma: no cover
     Q = Fraction
 
-INF = None  # "never" for a breakpoint
 
 
 def to_fraction(x) -> Fraction:
@@ -43,45 +40,48 @@ def to_fraction(x) -> Fraction:
 
 @dataclass
 class MesProfile:
+    """The approval view of an election, voters with the same approvals collapsed into weighted groups."""
+
     ids: list[str]
     costs: list[int]
-    groups: list[tuple[tuple[int, ...], int]]  # (approved project indices, number of voters)
-    supporters: list[list[int]]  # per project: group indices
+    weights: np.ndarray  # voters per group (int64)
+    incidence: np.ndarray  # group x project, 1.0 where the group approves the project (float32)
+    sup_arrays: list[np.ndarray]  # per project: its supporting groups, as an index array
+    sup_weights: list[np.ndarray]  # their numbers of voters (float64, for bincount)
+    support_totals: list[int]  # per project: number of supporters
     n_voters: int
     cost_utility: bool
     ranks: list[int]  # tie-breaking position per project
-    sup_arrays: list[np.ndarray] = None  # per project: its supporting groups, as an index array
-    sup_weights: list[np.ndarray] = None  # their numbers of voters (float64, for bincount)
-    support_totals: list[int] = None  # per project: number of supporters
 
-    def __post_init__(self) -> None:
-        weights = np.array([w for _, w in self.groups], dtype=np.int64)
-        self.sup_arrays = [np.array(gs, dtype=np.int64) for gs in self.supporters]
-        self.sup_weights = [weights[a].astype(np.float64) for a in self.sup_arrays]
-        self.support_totals = [int(weights[a].sum()) for a in self.sup_arrays]
+    @property
+    def n_groups(self) -> int:
+        return len(self.weights)
 
     @classmethod
     def build(cls, election: Election, ranks: dict[str, int], cost_utility: bool) -> MesProfile:
         ids = [p.id for p in election.projects]
         index = {pid: i for i, pid in enumerate(ids)}
-        by_object: dict[int, frozenset[str]] = {}
+        per_object = Counter(map(id, election.ballots))  # the reader shares one object per distinct ballot
+        objects = {id(b): b for b in election.ballots}
         counts: Counter[frozenset[str]] = Counter()
-        for ballot in election.ballots:
-            approved = by_object.get(id(ballot))
-            if approved is None:
-                approved = ballot.approved()
-                by_object[id(ballot)] = approved
-            counts[approved] += 1
-        groups = [(tuple(sorted(index[p] for p in s)), w) for s, w in counts.items() if s]
-        supporters: list[list[int]] = [[] for _ in ids]
-        for g, (ps, _) in enumerate(groups):
-            for p in ps:
-                supporters[p].append(g)
+        for oid, n in per_object.items():
+            approved = objects[oid].approved()
+            if approved:
+                counts[approved] += n
+        weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+        incidence = np.zeros((len(counts), len(ids)), dtype=np.float32)
+        rows = [g for g, approved in enumerate(counts) for _ in approved]
+        columns = [index[p] for approved in counts for p in approved]
+        incidence[rows, columns] = 1.0
+        sup_arrays = [np.flatnonzero(incidence[:, p]) for p in range(len(ids))]
         return cls(
             ids=ids,
             costs=[p.cost for p in election.projects],
-            groups=groups,
-            supporters=supporters,
+            weights=weights,
+            incidence=incidence,
+            sup_arrays=sup_arrays,
+            sup_weights=[weights[a].astype(np.float64) for a in sup_arrays],
+            support_totals=[int(weights[a].sum()) for a in sup_arrays],
             n_voters=len(election.ballots),
             cost_utility=cost_utility,
             ranks=[ranks[pid] for pid in ids],
@@ -92,25 +92,8 @@ class MesProfile:
 class MesRun:
     order: list[int]  # funded project indices, in order
     prices: list[Fraction]  # price paid by a supporter who could pay in full, per funded project
-    payments: list[list[tuple[Fraction, int]]]  # per funded project: (amount, voters), largest first
-    next_t: Fraction | int | None  # first share increase (in units) at which the outcome may change; None: never
+    payments: list  # per funded project: ((price, voters paying it in full), (voters paying all they had, total))
     final_money: dict[int, Fraction] | None  # per unfunded project: what its supporters had at the end
-
-
-def _bp(f, fs):
-    """For a comparison that must stay ``f + fs*d > 0`` (true now): the first d >= 0 where it may fail."""
-    if f <= 0:
-        return Q(0)
-    if fs >= 0:
-        return INF
-    return f / -fs
-
-
-def _bp_incl(f, fs, step: int):
-    """For ``f + fs*d >= 0`` (true now, equality harmless): the first whole step after it may fail."""
-    if fs >= 0:
-        return INF
-    return (floor(f / -fs / step) + 1) * step
 
 
 def _class_weights(sub: np.ndarray, weights: np.ndarray, n_cls: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,112 +119,43 @@ def _move(cls: np.ndarray, groups: np.ndarray, uniq: np.ndarray, new_ids: np.nda
     cls[groups] = np.where(sub == 0, 0, new_ids[pos])
 
 
-def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = False, step: int = 1) -> MesRun:
-    """One MES run with every voter starting at ``share``; with ``track``, also the next breakpoint (see module).
+def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
+    """One exact MES run with every voter starting at ``share``.
 
-    Budget classes live in ``val``/``slope`` (exact) and ``fval`` (a float copy that only orders work); class 0
-    is "nothing left". ``cls[g]`` is the class of voter group ``g``.
+    Budget classes live in ``val`` (exact) and ``fval`` (a float copy that only orders work); class 0 is
+    "nothing left"; ``cls[g]`` is the class of voter group ``g``. A project's price only rises during a run, so a
+    price computed in an earlier round is a lower bound: the heap holds those, and only the project on top is
+    recomputed until the top one is fresh.
     """
     costs, ranks = prof.costs, prof.ranks
     m = len(costs)
     cost_u = prof.cost_utility
-    sup = prof.sup_arrays
-    sup_w = prof.sup_weights
-    gw_total = prof.support_totals
+    sup, sup_w = prof.sup_arrays, prof.sup_weights
     val: list = [Q(0), Q(share)]
-    slope: list = [Q(0), Q(1)]
     fval = np.empty(1024)
     fval[0], fval[1] = 0.0, float(share)
     n_cls = 2
-    cls = np.ones(len(prof.groups), dtype=np.int64)
+    cls = np.ones(prof.n_groups, dtype=np.int64)
+    hist = _History(m)
     status = [0] * m  # 0 candidate, 1 funded, 2 out (unaffordable or unsupported)
-    lb: list = [Q(0)] * m  # price lower bound at the current t, and its slope
-    lbs: list = [Q(0)] * m
+    lb: list = [Q(0)] * m
     fresh = [-1] * m
-    version = [0] * m
-    best = INF  # smallest breakpoint distance so far
-
-    def note(d, tag=None) -> None:
-        nonlocal best
-        if d is not None and (best is None or d < best):
-            best = d
 
     def classes(p: int):
         return _class_weights(cls[sup[p]], sup_w[p], n_cls)
-
-    def price(p: int):
-        """Exact price of p now (and its slope along t), or None when its supporters cannot pay it."""
-        uniq, weights = classes(p)
-        if not len(uniq):
-            return None
-        W = int(weights.sum())
-        R = Q(costs[p])
-        Rs = Q(0)
-        order = np.argsort(fval[uniq], kind="stable")
-        k = 0
-        for k in range(len(order)):
-            c = int(uniq[order[k]])
-            v = val[c]
-            if v * W < R:
-                w = int(weights[order[k]])
-                R -= v * w
-                Rs -= slope[c] * w
-                W -= w
-                if W == 0:
-                    return None
-            else:
-                break
-        q = R / W
-        # the float order only guided the scan: check exactly that no class after the stop is below q
-        rest = order[k:]
-        near = rest[fval[uniq[rest]] <= float(q) * (1 + 1e-9) + 1e-300]
-        if any(val[int(uniq[j])] < q for j in near):
-            return exact_price(uniq, weights, costs[p])
-        return q, Rs / W
-
-    def exact_price(uniq, weights, cost):
-        W = int(weights.sum())
-        R, Rs = Q(cost), Q(0)
-        for c, w in sorted(((int(c), int(w)) for c, w in zip(uniq, weights, strict=True)), key=lambda cw: val[cw[0]]):
-            if val[c] * W < R:
-                R -= val[c] * w
-                Rs -= slope[c] * w
-                W -= w
-                if W == 0:
-                    return None
-            else:
-                break
-        return R / W, Rs / W
 
     def rho(p: int, q):
         if cost_u:
             return q / costs[p] if costs[p] else Q(0)
         return q
 
-    def cmp_bp(p: int, s: int, rs, rss):
-        """When may p beat s (lower rho, or equal rho and first in the tie-breaking order)?"""
-        f, fs = rho(p, lb[p]) - rs, rho(p, lbs[p]) - rss
-        return _bp_incl(f, fs, step) if ranks[p] > ranks[s] else _bp(f, fs)
-
-    def money(p: int):
-        uniq, weights = classes(p)
-        pairs = [(int(c), int(w)) for c, w in zip(uniq, weights, strict=True)]
-        return sum((val[c] * w for c, w in pairs), Q(0)), sum((slope[c] * w for c, w in pairs), Q(0))
-
-    def drop(p: int) -> None:
-        status[p] = 2
-        if track:
-            s_, ss = money(p)
-            note(_bp(costs[p] - s_, -ss), 'afford')
-
     heap: list = []
     for p in range(m):
-        if gw_total[p] == 0:
+        if prof.support_totals[p] == 0:
             status[p] = 2
             continue
-        heap.append((Q(0), ranks[p], 0, p))
+        heap.append((Q(0), ranks[p], p))
     heapq.heapify(heap)
-
     order: list[int] = []
     prices: list = []
     payments: list = []
@@ -250,83 +164,144 @@ def run_mes(prof: MesProfile, share, *, track: bool = False, details: bool = Fal
         rnd += 1
         chosen = -1
         while heap:
-            key, rk, ver, p = heap[0]
-            if status[p] != 0 or ver != version[p]:
-                heapq.heappop(heap)
-                continue
+            key, rk, p = heap[0]
             if fresh[p] == rnd:
                 chosen = p
                 break
             heapq.heappop(heap)
-            pr = price(p)
-            if pr is None:
-                drop(p)
+            uniq, weights = classes(p)
+            res = _scan_fast(uniq, weights, hist, costs[p], (val, fval, share, prices))
+            if res is None:
+                status[p] = 2
                 continue
-            lb[p], lbs[p] = pr
+            lb[p] = res[0]
             fresh[p] = rnd
-            version[p] += 1
-            heapq.heappush(heap, (rho(p, pr[0]), rk, version[p], p))
+            heapq.heappush(heap, (rho(p, lb[p]), rk, p))
         if chosen < 0:
             break
-        s = chosen
-        q, qs = lb[s], lbs[s]
+        s = heapq.heappop(heap)[2]
+        q = lb[s]
         uniq, weights = classes(s)
         new_ids = np.zeros(len(uniq), dtype=np.int64)  # new class per class of s's supporters (0: nothing left)
-        paid: Counter = Counter()
-        needed = n_cls + len(uniq)
-        if needed > len(fval):
-            fval = np.resize(fval, max(needed, 2 * len(fval)))
+        if n_cls + len(uniq) > len(fval):
+            fval = np.resize(fval, max(n_cls + len(uniq), 2 * len(fval)))
+        hist.grow(n_cls + len(uniq))
+        created: list[int] = []
+        parents: list[int] = []
+        full = 0  # voters who paid the price in full
+        emptied: list[int] = []  # slots of the classes that paid all they had
         for j in range(len(uniq)):
             c = int(uniq[j])
             v = val[c]
-            w = int(weights[j])
             if v <= q:
-                if track:
-                    note(_bp_incl(q - v, qs - slope[c], step), 'E')
-                new_ids[j] = 0
-                if details:
-                    paid[v] += w
-            else:
-                nv, ns = v - q, slope[c] - qs
-                if track:
-                    note(_bp_incl(nv, ns, step), 'rest')
-                val.append(nv)
-                slope.append(ns)
-                fval[n_cls] = float(nv)
-                new_ids[j] = n_cls
-                n_cls += 1
-                if details:
-                    paid[q] += w
+                if v < q:
+                    emptied.append(j)
+                else:  # paid the price in full and has nothing left
+                    full += int(weights[j])
+                continue
+            val.append(v - q)
+            fval[n_cls] = float(val[-1])
+            created.append(n_cls)
+            parents.append(c)
+            new_ids[j] = n_cls
+            n_cls += 1
+            full += int(weights[j])
+        if details:
+            e_cls, e_w = uniq[emptied], weights[emptied]
+            payments.append(((q, full), (int(e_w.sum()), hist.total(e_cls, e_w, (val, fval, share, prices)))))
         _move(cls, sup[s], uniq, new_ids)
-        if track:
-            rs = rho(s, q)
-            rss = rho(s, qs)
-            for p in range(m):
-                if status[p] != 0 or p == s:
-                    continue
-                d = cmp_bp(p, s, rs, rss)
-                if d is None or (best is not None and d >= best):
-                    continue
-                if fresh[p] != rnd:  # tighten a stale bound before letting it cut the interval
-                    pr = price(p)
-                    if pr is None:
-                        drop(p)
-                        continue
-                    lb[p], lbs[p] = pr
-                    fresh[p] = rnd
-                    version[p] += 1
-                    heapq.heappush(heap, (rho(p, pr[0]), ranks[p], version[p], p))
-                    d = cmp_bp(p, s, rs, rss)
-                note(d, ('cmp', p, s))
+        hist.add(created, parents, len(order))
         status[s] = 1
         order.append(s)
         prices.append(q)
-        if details:
-            payments.append(sorted(paid.items(), reverse=True))
     final_money = None
     if details:
-        final_money = {p: money(p)[0] for p in range(m) if status[p] != 1}
-    return MesRun(order, prices, payments, best, final_money)
+        # a voter with money left has the share minus the prices of the funded projects they approve; so the
+        # supporters of p have share * (their weight) - sum over funded s of price(s) * (weight supporting both),
+        # with weights counted among voters with money left (whole numbers, exact in float32 far beyond 10^6)
+        alive_w = (prof.weights * (cls != 0)).astype(np.float32)
+        together = prof.incidence.T @ (prof.incidence[:, order] * alive_w[:, None]) if order else None
+        alone = prof.incidence.T @ alive_w
+        final_money = {}
+        for p in range(m):
+            if status[p] != 1:
+                total = Q(share) * int(alone[p])
+                for k in range(len(order)):
+                    both = int(together[p, k])
+                    if both:
+                        total -= prices[k] * both
+                final_money[p] = total
+    return MesRun(order, prices, payments, final_money)
+
+
+class _History:
+    """Which funded rounds each budget class has paid for (rows: classes, columns: rounds, 1.0 = paid).
+
+    A class with a non-zero value of some kind (exact budget, or a bound) has the value
+    ``base - sum of that kind's per-round prices over its paid rounds``; so the sum of the values of many classes
+    is a handful of exact products, from a float matrix product of whole numbers (exact below 2**53)."""
+
+    def __init__(self, m: int) -> None:
+        self.H = np.zeros((1024, max(m, 1)), dtype=np.float32)
+
+    def grow(self, n: int) -> None:
+        if n > len(self.H):
+            bigger = np.zeros((max(n, 2 * len(self.H)), self.H.shape[1]), dtype=np.float32)
+            bigger[: len(self.H)] = self.H
+            self.H = bigger
+
+    def add(self, new_ids: list[int], parents: list[int], k: int) -> None:
+        if new_ids:
+            self.H[new_ids] = self.H[parents]
+            self.H[new_ids, k] = 1.0
+
+    def total(self, classes: np.ndarray, weights: np.ndarray, kind: tuple):
+        """Exact sum of weight * value over ``classes`` for a value kind ``(vals, fvals, base, prices)``."""
+        vals, fvals, base, prices = kind
+        fv = fvals[classes]
+        alive = fv != 0.0
+        for j in np.flatnonzero(~alive):  # a float 0.0 may hide a tiny exact value
+            if vals[int(classes[j])] != 0:
+                alive[j] = True
+        w = weights * alive
+        total = Q(base) * int(w.sum())
+        if prices:
+            paid = w.astype(np.float64) @ self.H[classes, : len(prices)]
+            for k in np.flatnonzero(paid):
+                total -= prices[k] * int(paid[k])
+        return total
+
+
+def _scan_fast(uniq, weights, hist: _History, cost: int, main: tuple, other: tuple | None = None):
+    """:func:`_scan_price` with the split found in floats and the sums taken through :class:`_History`; the split
+    is then checked exactly (every split-off class at most the price, every other at least), else the exact scan."""
+    vals, fvals = main[0], main[1]
+    if not len(uniq):
+        return None
+    order = np.argsort(fvals[uniq], kind="stable")
+    u = uniq[order]
+    w = weights[order]
+    fv = fvals[u]
+    wf = w.astype(np.float64)
+    W = int(w.sum())
+    before_w = np.cumsum(wf) - wf
+    before_s = np.cumsum(wf * fv) - wf * fv
+    stays = fv * (W - before_w) >= cost - before_s
+    if not stays.any():
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    k = int(np.argmax(stays))
+    rest_w = W - int(w[:k].sum())
+    if rest_w <= 0:
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    q = (Q(cost) - hist.total(u[:k], w[:k], main)) / rest_w
+    qf = float(q)
+    tol = 1e-9 * abs(qf) + 1e-300
+    if (any(vals[int(c)] > q for c in u[:k][fv[:k] > qf - tol])
+            or any(vals[int(c)] < q for c in u[k:][fv[k:] < qf + tol])):
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    if other is None:
+        return q, None
+    return q, (Q(cost) - hist.total(u[:k], w[:k], other)) / rest_w
 
 
 def _scan_price(uniq, weights, vals: list, fvals: np.ndarray, cost: int, other: list | None = None):
@@ -403,7 +378,7 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
     fD = np.empty(1024)
     f0[0], f0[1], fD[0], fD[1] = 0.0, float(share), 0.0, float(far)
     n_cls = 2
-    cls = np.ones(len(prof.groups), dtype=np.int64)
+    cls = np.ones(prof.n_groups, dtype=np.int64)
     status = [0] * m
     lb0: list = [Q(0)] * m  # price lower bounds at both ends
     lbD: list = [Q(0)] * m
@@ -550,7 +525,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     if n == 0:
         return Add1Result(None, Q(0), 0, 0)
     b0 = Q(budget, n)
-    supported = [p for p in range(len(costs)) if prof.supporters[p]]
+    supported = [p for p in range(len(costs)) if prof.support_totals[p]]
     t = 0
     prev: tuple[list[int], int] | None = None
     evaluated = 0
@@ -601,7 +576,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
 
 
 def _as_run(order: list[int]) -> MesRun:
-    return MesRun(order, [], [], None, None)
+    return MesRun(order, [], [], None)
 
 
 def winners_of(prof: MesProfile, run: MesRun | None) -> list[str]:
