@@ -3,6 +3,9 @@
 import csv
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +23,7 @@ from tests.results.conftest import make_counted_city
 from tests.voting.conftest import make_voting_city
 
 EN = {"Accept-Language": "en"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -192,3 +196,14 @@ def test_officials_announce_the_counting_rule_with_the_ballot_rules(client, db):
     db.session.expire_all()
     assert db.session.get(BallotRules, rules.id).counting_rule == "mes+add1"
     assert "Method of Equal Shares with one vote per project" in client.get(path, headers=EN).get_data(as_text=True)
+
+
+def test_anyone_downloads_the_ballot_file_and_counts_it_again_to_the_same_winners(client, city, run, tmp_path):
+    publish(run)
+    for envelope in run.envelopes:
+        path = tmp_path / f"{envelope.key}.pb"
+        path.write_bytes(client.get(f"/results/runs/{run.id}/{envelope.key}/ballots.pb").get_data())
+        recount = subprocess.run([sys.executable, "-m", "app.tally", str(path), "--rule", run.rule, "--json"],
+                                 capture_output=True, text=True, check=True, cwd=ROOT)
+        winners = json.loads(recount.stdout)["winners"]
+        assert sorted(winners) == sorted(str(p.item.proposal_id) for p in envelope.projects if p.selected)
