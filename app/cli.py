@@ -122,8 +122,11 @@ def tally_command(cycle_slug: str, rule: str | None, publish: bool):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--slug", default=None, help="Address of the new cycle (default: from the file name).")
 @click.option("--rule", default=None, help="Counting rule (default: what the file's META rule says the city used).")
+@click.option("--max-costs/--no-max-costs", default=True, show_default=True,
+              help="Explain, for each project equal shares left out, the largest cost at which it would have been "
+                   "funded (re-counts the election a few dozen times per project: slow on large files).")
 @with_appcontext
-def import_pabulib_command(path: Path, slug: str | None, rule: str | None):
+def import_pabulib_command(path: Path, slug: str | None, rule: str | None, max_costs: bool):
     """Load a real election from a pabulib file as a finished cycle, count it and publish its results."""
     from app.core.errors import ServiceError
     from app.extensions import db
@@ -132,7 +135,7 @@ def import_pabulib_command(path: Path, slug: str | None, rule: str | None):
 
     try:
         cycle = import_pabulib(path, slug=slug, rule=rule)
-        run = services.run_tally(None, cycle)
+        run = services.run_tally(None, cycle, explain_costs=max_costs)
         services.publish(None, run)
     except ServiceError as error:
         db.session.rollback()

@@ -9,7 +9,8 @@ virtualenv, ``benchmarks/out/pabutools-venv`` (pabutools is GPL-3.0: never a dep
 created on first use), one subprocess per (file, rule) with a time limit. Where it is not run (``--reference
 expected``, over the limit, out of memory, or a rule it has no function for: ``greedy-points``, ``*-last``,
 ``city``; add1 unless ``--reference-add1``), the table uses the wall seconds that ``expected.json`` recorded,
-marked ``(json)``; ``-`` where neither exists. ``ratio`` is reference / ours (rule call); ``ok`` compares our winners with expected.json.
+marked ``(json)``; ``-`` where neither exists. ``ratio`` is reference / ours (rule call); ``ok`` compares our
+winners with expected.json.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -104,7 +106,16 @@ def json_timing(entry: dict, rule: str) -> str | float:
     return "-"
 
 
+class OverTime(Exception):
+    pass
+
+
+def _over_time(signum, frame):
+    raise OverTime
+
+
 def main() -> int:
+    signal.signal(signal.SIGPROF, _over_time)
     from app.tally import pabulib, run
 
     parser = argparse.ArgumentParser()
@@ -112,6 +123,7 @@ def main() -> int:
     parser.add_argument("--limit", type=float, default=120.0, help="reference time limit per (file, rule)")
     parser.add_argument("--files", default=",".join(LARGER))
     parser.add_argument("--rules", default="")
+    parser.add_argument("--our-limit", type=float, default=0, help="CPU seconds after which our rule is stopped")
     parser.add_argument("--reference-add1", action="store_true",
                         help="also run the reference's add1 (100 s to 500 s+ each on the larger files)")
     args = parser.parse_args()
@@ -129,10 +141,20 @@ def main() -> int:
         rules = args.rules.split(",") if args.rules else list(entry["rules"])
         for rule in rules:
             t0 = time.process_time()
-            outcome = run(rule, election)
+            if args.our_limit:
+                signal.setitimer(signal.ITIMER_PROF, args.our_limit)
+            try:
+                outcome = run(rule, election)
+            except OverTime:
+                outcome = None
+            finally:
+                signal.setitimer(signal.ITIMER_PROF, 0)
             ours = time.process_time() - t0
             want = entry["rules"].get(rule)
-            ok = "n/a" if want is None else ("yes" if list(outcome.winners) == sorted(want) else "NO")
+            if outcome is None:
+                ok = f"stopped > {args.our_limit:.0f} s"
+            else:
+                ok = "n/a" if want is None else ("yes" if list(outcome.winners) == sorted(want) else "NO")
             ref: str | float = "-"
             note = ""
             if python is not None and rule in REFERENCE_RULES and (args.reference_add1 or "add1" not in rule):

@@ -37,7 +37,8 @@ def test_demo_has_a_voting_a_past_and_an_open_cycle(db):
     assert len(statuses) >= 40
     assert statuses.count(ProposalStatus.MERGED) >= 2 and statuses.count(ProposalStatus.NOT_FEASIBLE) >= 2
     feasible = statuses.count(ProposalStatus.FEASIBLE)
-    assert db.session.scalar(select(func.count()).select_from(BallotItem)) == feasible
+    assert db.session.scalar(select(func.count()).select_from(BallotItem)
+                             .where(BallotItem.cycle_id == voting.id)) == feasible
     assert voting.ballot_frozen_at is not None
     assert db.session.scalar(select(func.count()).select_from(TrackingUpdate)) >= 3
 
@@ -60,3 +61,26 @@ def test_demo_codes_are_fresh_each_run_and_only_the_last_ones_work(db, app):
             codes.open_code(first[0])
     batches = db.session.scalars(select(CodeBatch)).all()
     assert len(batches) == 2 and [b.voided_at is None for b in batches].count(True) == 1
+
+def test_the_past_cycle_has_thousands_of_ballots_and_published_results_matching_the_funded_projects(db):
+    from pabulib.checker import Checker
+
+    from app.results.services import public_run
+    from app.voting.models import Participation
+
+    load_demo()
+    past = db.session.scalar(select(Cycle).where(Cycle.slug == "budget-participatif-2025"))
+    channels = dict(db.session.execute(select(Participation.channel, func.count())
+                                       .where(Participation.cycle_id == past.id).group_by(Participation.channel)).all())
+    assert sum(channels.values()) >= 2000 and len(channels) >= 3
+    run = public_run(past)
+    assert run is not None and run.rule.startswith("mes")
+    winners = {p.item.proposal_id for e in run.envelopes for p in e.projects if p.selected}
+    funded = set(db.session.scalars(select(Proposal.id).where(
+        Proposal.cycle_id == past.id,
+        Proposal.status.in_((ProposalStatus.SELECTED, ProposalStatus.IN_PROGRESS, ProposalStatus.DONE)))))
+    assert winners == funded and len(funded) >= 4
+    for envelope in run.envelopes:
+        result = Checker().process_files([envelope.ballot_file])
+        errors = [v["results"].get("errors") for k, v in result.items() if k not in ("metadata", "summary")]
+        assert errors == [{}], errors

@@ -13,7 +13,7 @@ commit to the caller.
 import hashlib
 import secrets
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from flask import current_app
@@ -38,6 +38,7 @@ from app.results.rules import (
     comparison_rule,
     offered_rules,
 )
+from app.tally.explain import max_funded_cost
 from app.voting.models import Ballot, BallotChoice, BallotKind, Participation
 from app.voting.services import results_published, rules_for, voting_envelopes
 
@@ -195,34 +196,6 @@ def _run_rule(rule: str, election):
         raise ServiceError(_l("The tally could not be computed: %(reason)s", reason=str(error)))
 
 
-def max_funded_cost(rule: str, election, outcome, project_id: str) -> int:
-    """The largest cost (in units) at which ``project_id`` would have been funded, all else unchanged; 0 when not
-    even a free project would have been. Computed by re-running the count on the same ballots with the project's cost
-    changed (bisection on the integer cost: a project only gets easier to fund as it gets cheaper).
-
-    With the add1 completion, "all else unchanged" includes the voters' final share (``outcome.info``): the equal
-    shares are re-run with that share, once per step, instead of raising the shares again from the start.
-    """
-    base, *parts = rule.split("+")
-    if ("add1" in parts or "add1-last" in parts) and outcome.info.get("voter_share") is not None:
-        budget = int(Fraction(outcome.info["voter_share"]) * len(election.ballots))
-        election, rule = replace(election, budget=budget), base
-
-    def funded(cost: int) -> bool:
-        return project_id in tally.run(rule, election.with_cost(project_id, cost), tie_breaking=TIE_BREAKING).winners
-
-    low, high = 0, election.project_map[project_id].cost  # funded at ``low`` (checked below), not at ``high``
-    if not funded(0):
-        return 0
-    while high - low > 1:
-        middle = (low + high) // 2
-        if funded(middle):
-            low = middle
-        else:
-            high = middle
-    return low
-
-
 def _jsonable(value):
     """Exact numbers as JSON: integers stay integers, fractions become "p/q" strings."""
     if isinstance(value, Fraction):
@@ -305,7 +278,9 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs
         if item.cost_cents > data.budget_cents:
             details = {"kind": "over-budget", "cost": item.cost_cents, "budget": data.budget_cents}
         if details.get("kind") == "mes-not-funded" and details.get("max_cost") is None and explain_costs:
-            details["max_cost"] = max_funded_cost(rule, election, outcome, project.id)
+            found = max_funded_cost(rule, election, project.id, TIE_BREAKING)
+            details["max_cost"] = found.max_cost or 0  # None: not funded even at no cost
+            details["max_cost_verified"] = found.verified
         if project.id in winners and outcome.rounds:
             details["order"] = list(outcome.rounds).index(project.id) + 1 if project.id in outcome.rounds else None
         envelope.projects.append(TallyProject(

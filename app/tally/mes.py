@@ -40,45 +40,48 @@ def to_fraction(x) -> Fraction:
 
 @dataclass
 class MesProfile:
+    """The approval view of an election, voters with the same approvals collapsed into weighted groups."""
+
     ids: list[str]
     costs: list[int]
-    groups: list[tuple[tuple[int, ...], int]]  # (approved project indices, number of voters)
-    supporters: list[list[int]]  # per project: group indices
+    weights: np.ndarray  # voters per group (int64)
+    incidence: np.ndarray  # group x project, 1.0 where the group approves the project (float32)
+    sup_arrays: list[np.ndarray]  # per project: its supporting groups, as an index array
+    sup_weights: list[np.ndarray]  # their numbers of voters (float64, for bincount)
+    support_totals: list[int]  # per project: number of supporters
     n_voters: int
     cost_utility: bool
     ranks: list[int]  # tie-breaking position per project
-    sup_arrays: list[np.ndarray] = None  # per project: its supporting groups, as an index array
-    sup_weights: list[np.ndarray] = None  # their numbers of voters (float64, for bincount)
-    support_totals: list[int] = None  # per project: number of supporters
 
-    def __post_init__(self) -> None:
-        weights = np.array([w for _, w in self.groups], dtype=np.int64)
-        self.sup_arrays = [np.array(gs, dtype=np.int64) for gs in self.supporters]
-        self.sup_weights = [weights[a].astype(np.float64) for a in self.sup_arrays]
-        self.support_totals = [int(weights[a].sum()) for a in self.sup_arrays]
+    @property
+    def n_groups(self) -> int:
+        return len(self.weights)
 
     @classmethod
     def build(cls, election: Election, ranks: dict[str, int], cost_utility: bool) -> MesProfile:
         ids = [p.id for p in election.projects]
         index = {pid: i for i, pid in enumerate(ids)}
-        by_object: dict[int, frozenset[str]] = {}
+        per_object = Counter(map(id, election.ballots))  # the reader shares one object per distinct ballot
+        objects = {id(b): b for b in election.ballots}
         counts: Counter[frozenset[str]] = Counter()
-        for ballot in election.ballots:
-            approved = by_object.get(id(ballot))
-            if approved is None:
-                approved = ballot.approved()
-                by_object[id(ballot)] = approved
-            counts[approved] += 1
-        groups = [(tuple(sorted(index[p] for p in s)), w) for s, w in counts.items() if s]
-        supporters: list[list[int]] = [[] for _ in ids]
-        for g, (ps, _) in enumerate(groups):
-            for p in ps:
-                supporters[p].append(g)
+        for oid, n in per_object.items():
+            approved = objects[oid].approved()
+            if approved:
+                counts[approved] += n
+        weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+        incidence = np.zeros((len(counts), len(ids)), dtype=np.float32)
+        rows = [g for g, approved in enumerate(counts) for _ in approved]
+        columns = [index[p] for approved in counts for p in approved]
+        incidence[rows, columns] = 1.0
+        sup_arrays = [np.flatnonzero(incidence[:, p]) for p in range(len(ids))]
         return cls(
             ids=ids,
             costs=[p.cost for p in election.projects],
-            groups=groups,
-            supporters=supporters,
+            weights=weights,
+            incidence=incidence,
+            sup_arrays=sup_arrays,
+            sup_weights=[weights[a].astype(np.float64) for a in sup_arrays],
+            support_totals=[int(weights[a].sum()) for a in sup_arrays],
             n_voters=len(election.ballots),
             cost_utility=cost_utility,
             ranks=[ranks[pid] for pid in ids],
@@ -89,7 +92,7 @@ class MesProfile:
 class MesRun:
     order: list[int]  # funded project indices, in order
     prices: list[Fraction]  # price paid by a supporter who could pay in full, per funded project
-    payments: list[list[tuple[Fraction, int]]]  # per funded project: (amount, voters), largest first
+    payments: list  # per funded project: ((price, voters paying it in full), (voters paying all they had, total))
     final_money: dict[int, Fraction] | None  # per unfunded project: what its supporters had at the end
 
 
@@ -132,7 +135,8 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
     fval = np.empty(1024)
     fval[0], fval[1] = 0.0, float(share)
     n_cls = 2
-    cls = np.ones(len(prof.groups), dtype=np.int64)
+    cls = np.ones(prof.n_groups, dtype=np.int64)
+    hist = _History(m)
     status = [0] * m  # 0 candidate, 1 funded, 2 out (unaffordable or unsupported)
     lb: list = [Q(0)] * m
     fresh = [-1] * m
@@ -166,7 +170,7 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
                 break
             heapq.heappop(heap)
             uniq, weights = classes(p)
-            res = _scan_price(uniq, weights, val, fval, costs[p])
+            res = _scan_fast(uniq, weights, hist, costs[p], (val, fval, share, prices))
             if res is None:
                 status[p] = 2
                 continue
@@ -181,34 +185,123 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
         new_ids = np.zeros(len(uniq), dtype=np.int64)  # new class per class of s's supporters (0: nothing left)
         if n_cls + len(uniq) > len(fval):
             fval = np.resize(fval, max(n_cls + len(uniq), 2 * len(fval)))
-        paid: Counter = Counter()
+        hist.grow(n_cls + len(uniq))
+        created: list[int] = []
+        parents: list[int] = []
+        full = 0  # voters who paid the price in full
+        emptied: list[int] = []  # slots of the classes that paid all they had
         for j in range(len(uniq)):
             c = int(uniq[j])
             v = val[c]
             if v <= q:
-                if details:
-                    paid[v] += int(weights[j])
+                if v < q:
+                    emptied.append(j)
+                else:  # paid the price in full and has nothing left
+                    full += int(weights[j])
                 continue
             val.append(v - q)
             fval[n_cls] = float(val[-1])
+            created.append(n_cls)
+            parents.append(c)
             new_ids[j] = n_cls
             n_cls += 1
-            if details:
-                paid[q] += int(weights[j])
+            full += int(weights[j])
+        if details:
+            e_cls, e_w = uniq[emptied], weights[emptied]
+            payments.append(((q, full), (int(e_w.sum()), hist.total(e_cls, e_w, (val, fval, share, prices)))))
         _move(cls, sup[s], uniq, new_ids)
+        hist.add(created, parents, len(order))
         status[s] = 1
         order.append(s)
         prices.append(q)
-        if details:
-            payments.append(sorted(paid.items(), reverse=True))
     final_money = None
     if details:
+        # a voter with money left has the share minus the prices of the funded projects they approve; so the
+        # supporters of p have share * (their weight) - sum over funded s of price(s) * (weight supporting both),
+        # with weights counted among voters with money left (whole numbers, exact in float32 far beyond 10^6)
+        alive_w = (prof.weights * (cls != 0)).astype(np.float32)
+        together = prof.incidence.T @ (prof.incidence[:, order] * alive_w[:, None]) if order else None
+        alone = prof.incidence.T @ alive_w
         final_money = {}
         for p in range(m):
             if status[p] != 1:
-                uniq, weights = classes(p)
-                final_money[p] = sum((val[int(c)] * int(w) for c, w in zip(uniq, weights, strict=True)), Q(0))
+                total = Q(share) * int(alone[p])
+                for k in range(len(order)):
+                    both = int(together[p, k])
+                    if both:
+                        total -= prices[k] * both
+                final_money[p] = total
     return MesRun(order, prices, payments, final_money)
+
+
+class _History:
+    """Which funded rounds each budget class has paid for (rows: classes, columns: rounds, 1.0 = paid).
+
+    A class with a non-zero value of some kind (exact budget, or a bound) has the value
+    ``base - sum of that kind's per-round prices over its paid rounds``; so the sum of the values of many classes
+    is a handful of exact products, from a float matrix product of whole numbers (exact below 2**53)."""
+
+    def __init__(self, m: int) -> None:
+        self.H = np.zeros((1024, max(m, 1)), dtype=np.float32)
+
+    def grow(self, n: int) -> None:
+        if n > len(self.H):
+            bigger = np.zeros((max(n, 2 * len(self.H)), self.H.shape[1]), dtype=np.float32)
+            bigger[: len(self.H)] = self.H
+            self.H = bigger
+
+    def add(self, new_ids: list[int], parents: list[int], k: int) -> None:
+        if new_ids:
+            self.H[new_ids] = self.H[parents]
+            self.H[new_ids, k] = 1.0
+
+    def total(self, classes: np.ndarray, weights: np.ndarray, kind: tuple):
+        """Exact sum of weight * value over ``classes`` for a value kind ``(vals, fvals, base, prices)``."""
+        vals, fvals, base, prices = kind
+        fv = fvals[classes]
+        alive = fv != 0.0
+        for j in np.flatnonzero(~alive):  # a float 0.0 may hide a tiny exact value
+            if vals[int(classes[j])] != 0:
+                alive[j] = True
+        w = weights * alive
+        total = Q(base) * int(w.sum())
+        if prices:
+            paid = w.astype(np.float64) @ self.H[classes, : len(prices)]
+            for k in np.flatnonzero(paid):
+                total -= prices[k] * int(paid[k])
+        return total
+
+
+def _scan_fast(uniq, weights, hist: _History, cost: int, main: tuple, other: tuple | None = None):
+    """:func:`_scan_price` with the split found in floats and the sums taken through :class:`_History`; the split
+    is then checked exactly (every split-off class at most the price, every other at least), else the exact scan."""
+    vals, fvals = main[0], main[1]
+    if not len(uniq):
+        return None
+    order = np.argsort(fvals[uniq], kind="stable")
+    u = uniq[order]
+    w = weights[order]
+    fv = fvals[u]
+    wf = w.astype(np.float64)
+    W = int(w.sum())
+    before_w = np.cumsum(wf) - wf
+    before_s = np.cumsum(wf * fv) - wf * fv
+    stays = fv * (W - before_w) >= cost - before_s
+    if not stays.any():
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    k = int(np.argmax(stays))
+    rest_w = W - int(w[:k].sum())
+    if rest_w <= 0:
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    q = (Q(cost) - hist.total(u[:k], w[:k], main)) / rest_w
+    qf = float(q)
+    tol = 1e-9 * abs(qf) + 1e-300
+    if (any(vals[int(c)] > q for c in u[:k][fv[:k] > qf - tol])
+            or any(vals[int(c)] < q for c in u[k:][fv[k:] < qf + tol])):
+        return _scan_price(uniq, weights, vals, fvals, cost, other[0] if other else None)
+    if other is None:
+        return q, None
+    return q, (Q(cost) - hist.total(u[:k], w[:k], other)) / rest_w
 
 
 def _scan_price(uniq, weights, vals: list, fvals: np.ndarray, cost: int, other: list | None = None):
@@ -285,7 +378,7 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
     fD = np.empty(1024)
     f0[0], f0[1], fD[0], fD[1] = 0.0, float(share), 0.0, float(far)
     n_cls = 2
-    cls = np.ones(len(prof.groups), dtype=np.int64)
+    cls = np.ones(prof.n_groups, dtype=np.int64)
     status = [0] * m
     lb0: list = [Q(0)] * m  # price lower bounds at both ends
     lbD: list = [Q(0)] * m
@@ -432,7 +525,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     if n == 0:
         return Add1Result(None, Q(0), 0, 0)
     b0 = Q(budget, n)
-    supported = [p for p in range(len(costs)) if prof.supporters[p]]
+    supported = [p for p in range(len(costs)) if prof.support_totals[p]]
     t = 0
     prev: tuple[list[int], int] | None = None
     evaluated = 0

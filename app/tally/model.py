@@ -176,7 +176,9 @@ class ProjectResult:
       ``score`` (votes, points or votes per unit), ``votes``, ``cost``, ``money_left`` (before its turn);
       ``greedy-below-threshold`` (``score``, ``threshold``), ``greedy-stopped`` (no-skip: came after the stop).
     - ``mes-funded``: ``round`` (1-based), ``cost``, ``price`` (what a supporter who could pay it in full paid),
-      ``payments`` (tuple of ``(amount, voters)`` pairs, largest amount first), ``supporters``.
+      ``payments`` (``((price, voters),)``: the supporters who paid the price in full; empty when none did),
+      ``paid_all_they_had`` (``{"voters": n, "total": amount}``: supporters who had less than the price and gave
+      all they had), ``supporters``. The payments and that total add up to the cost.
     - ``mes-not-funded``: ``cost``, ``supporters``, ``supporters_money`` (what its supporters still had at the
       end), ``needed`` (= cost), ``max_cost`` (the largest cost at which it would have been funded, all else
       unchanged, or None when not computed; see :func:`app.tally.explain.max_funded_cost`).

@@ -166,14 +166,15 @@ def _mes_results(
 ) -> dict[str, ProjectResult]:
     fr = _mes.to_fraction
     results: dict[str, ProjectResult] = {}
-    n_support = [sum(prof.groups[g][1] for g in prof.supporters[p]) for p in range(len(prof.ids))]
+    n_support = prof.support_totals
     for rnd, (p, price, pays) in enumerate(zip(run.order, run.prices, run.payments, strict=True), start=1):
         results[prof.ids[p]] = ProjectResult(
             prof.ids[p],
             True,
             "mes-funded",
             {"round": rnd, "cost": prof.costs[p], "price": fr(price),
-             "payments": tuple((fr(a), n) for a, n in pays),
+             "payments": ((fr(pays[0][0]), pays[0][1]),) if pays[0][1] else (),
+             "paid_all_they_had": {"voters": pays[1][0], "total": fr(pays[1][1])},
              "supporters": n_support[p], **(stage_info or {})},
         )
     for p, have in (run.final_money or {}).items():

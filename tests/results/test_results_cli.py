@@ -35,12 +35,12 @@ def test_tally_with_another_rule_and_its_refusals(runner, db):
     db.session.commit()
     assert runner.invoke(args=["pb", "tally", city.slug, "--rule", "greedy"]).exit_code == 0
     refused = runner.invoke(args=["pb", "tally", city.slug, "--rule", "greedy", "--publish"])
-    assert refused.exit_code != 0 and "announced" in refused.output
+    assert refused.exit_code != 0 and "annoncée" in refused.output  # the city's language
     assert runner.invoke(args=["pb", "tally", "no-such-cycle"]).exit_code != 0
 
 
-def _import(runner, name: str, slug: str):
-    result = runner.invoke(args=["pb", "import-pabulib", str(PABULIB / name), "--slug", slug])
+def _import(runner, name: str, slug: str, *options: str):
+    result = runner.invoke(args=["pb", "import-pabulib", str(PABULIB / name), "--slug", slug, *options])
     assert result.exit_code == 0, result.output
     return result
 
@@ -48,10 +48,11 @@ def _import(runner, name: str, slug: str):
 @pytest.mark.parametrize("name", ["Poland_Warszawa_2018_Pole_Mokotowskie.pb", "Netherlands_Assen_2024.pb"])
 def test_import_pabulib_loads_a_finished_cycle_whose_published_results_match_the_city(runner, db, client, name):
     slug = name.lower().replace("_", "-").removesuffix(".pb")[:80]
-    _import(runner, name, slug)
+    _import(runner, name, slug, *(["--no-max-costs"] if "Assen" in name else []))  # 84 voters, but add1: slow
     cycle = db.session.scalar(select(Cycle).where(Cycle.slug == slug))
     parsed = tally.pabulib.read(PABULIB / name)
-    voters = db.session.scalar(select(func.count()).select_from(Participation).where(Participation.cycle_id == cycle.id))
+    voters = db.session.scalar(select(func.count()).select_from(Participation)
+                               .where(Participation.cycle_id == cycle.id))
     assert voters == len(parsed.election.ballots)
     assert db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.cycle_id == cycle.id)) == voters
     run = services.public_run(cycle)
@@ -66,7 +67,7 @@ def test_import_refuses_an_existing_address_and_a_file_that_is_not_pabulib(runne
     _import(runner, "Poland_Warszawa_2018_Pole_Mokotowskie.pb", "mokotowskie")
     again = runner.invoke(args=["pb", "import-pabulib", str(PABULIB / "Netherlands_Assen_2024.pb"),
                                 "--slug", "mokotowskie"])
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code != 0 and "existe déjà" in again.output
     junk = tmp_path / "junk.pb"
     junk.write_text("not a pabulib file\n")
     assert runner.invoke(args=["pb", "import-pabulib", str(junk)]).exit_code != 0

@@ -3,6 +3,9 @@
 import csv
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +23,7 @@ from tests.results.conftest import make_counted_city
 from tests.voting.conftest import make_voting_city
 
 EN = {"Accept-Language": "en"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -50,7 +54,7 @@ def read_routes(city, run) -> list[str]:
 
 def sign_in(client, role):
     if role is not None:
-        login(client, make_user(role))
+        login(client, make_user(role, locale="en"))
         db.session.commit()
 
 
@@ -141,7 +145,7 @@ def test_the_public_envelope_page_has_chart_table_explanations_comparison_and_do
     publish(run)
     html = client.get(f"/budgets/{city.slug}/results/{city.district.slug}", headers=EN).get_data(as_text=True)
     assert html.count("<h1") == 1
-    assert '<svg viewBox="0 0 640' in html and 'role="img"' in html and "<table>" in html
+    assert '<svg viewBox="0 0 420' in html and 'role="img"' in html and "<table>" in html
     for item in city.district_items:
         assert item.title in html
     assert "Funded in round 1 of the equal shares" in html and "had it cost at most" in html
@@ -192,3 +196,14 @@ def test_officials_announce_the_counting_rule_with_the_ballot_rules(client, db):
     db.session.expire_all()
     assert db.session.get(BallotRules, rules.id).counting_rule == "mes+add1"
     assert "Method of Equal Shares with one vote per project" in client.get(path, headers=EN).get_data(as_text=True)
+
+
+def test_anyone_downloads_the_ballot_file_and_counts_it_again_to_the_same_winners(client, city, run, tmp_path):
+    publish(run)
+    for envelope in run.envelopes:
+        path = tmp_path / f"{envelope.key}.pb"
+        path.write_bytes(client.get(f"/results/runs/{run.id}/{envelope.key}/ballots.pb").get_data())
+        recount = subprocess.run([sys.executable, "-m", "app.tally", str(path), "--rule", run.rule, "--json"],
+                                 capture_output=True, text=True, check=True, cwd=ROOT)
+        winners = json.loads(recount.stdout)["winners"]
+        assert sorted(winners) == sorted(str(p.item.proposal_id) for p in envelope.projects if p.selected)

@@ -61,9 +61,14 @@ def test_plain_mes_is_paid_in_full_by_supporters_within_their_shares(e):
                     left[i] -= pay
                     paid += pay
             assert paid == e.project_map[pid].cost, (rule, pid)
-            assert sum(a * n for a, n in out.results[pid].data["payments"]) == paid
+            data = out.results[pid].data
+            assert sum(a * n for a, n in data["payments"]) + data["paid_all_they_had"]["total"] == paid
         assert all(x >= 0 for x in left)
-        for pid, r in out.results.items():  # nobody funds a project they did not approve
+        for pid, r in out.results.items():  # what the supporters of a left-out project still had
+            if not r.funded:
+                assert r.data["supporters_money"] == sum(
+                    (left[i] for i, b in enumerate(e.ballots) if pid in b.projects), Fraction(0))
+        for r in out.results.values():  # nobody funds a project they did not approve
             if r.funded:
                 assert r.data["supporters"] > 0
 

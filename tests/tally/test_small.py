@@ -91,6 +91,7 @@ def test_mes_cost_utility_and_the_tie_breaking_argument():
     out = run("mes-cost", THREE)
     assert out.rounds == ("A", "B")  # A and B tie at 1/2 per unit of utility: A first by id
     assert out.results["B"].data["payments"] == ((10, 1),)  # v1 has nothing left after A: v3 pays it all
+    assert out.results["B"].data["paid_all_they_had"] == {"voters": 0, "total": 0}
     assert run("mes-cost", THREE, tie_breaking="largest-id").rounds == ("B", "C")
 
 
@@ -100,6 +101,7 @@ def test_mes_completed_by_greedy():
     assert run("mes", e).winners == ("A", "C")
     out = run("mes+greedy", e)
     assert out.winners == ("A", "C")  # 3 left: B does not fit
+    assert run("mes", e).results["C"].data["payments"] == ((3, 1),)
     assert out.results["B"].data["completion"]["money_left"] == 3
 
 
