@@ -92,11 +92,3 @@ def test_real_files_written_back_pass_the_checker(name):
     text = pabulib.write(read.election)
     assert errors_of(text) == {}
     assert pabulib.read(text).election.ballots == read.election.ballots
-
-
-@pytest.mark.skipif(not SHARED.exists(), reason="shared/pabulib is not beside the repository")
-def test_every_shared_file_reads():
-    for path in sorted(SHARED.glob("*.pb")):
-        e = pabulib.read(path).election
-        assert e.projects and e.ballots, path.name
-        assert len(e.ballots) == int(e.meta["num_votes"]), path.name
