@@ -30,10 +30,14 @@ def votes_text(count: int, ballot_kind: str) -> str:
 
 
 
-
 def grade_label(grade: int) -> str:
-    labels = {0: gettext("to reject"), 1: gettext("fair"), 2: gettext("good"), 3: gettext("excellent")}
-    return labels.get(int(grade), str(grade))
+    """The grade as the ballot names it (one scale for the ballot, the receipt and the results)."""
+    from app.voting.services import grade_label as ballot_grade_label
+
+    try:
+        return ballot_grade_label(grade)
+    except ValueError:
+        return str(grade)
 
 
 def _greedy(details: dict, votes: str, completion: bool = False) -> list[str]:

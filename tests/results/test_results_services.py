@@ -182,7 +182,7 @@ def test_the_public_sees_a_run_once_published_and_the_results_phase_started(coun
 def test_cumulative_points_and_majority_grades_are_counted_as_such(ctx):
     city = make_counted_city(phase=PhaseKind.RESULTS, rule="greedy-points")
     rules = ctx.session.query(BallotRules).filter_by(cycle_id=city.cycle.id).one()
-    rules.kind = BallotKind.CUMULATIVE
+    rules.kind, rules.points_total, rules.points_per_project = BallotKind.CUMULATIVE, 10, 10
     w1, w2, w3 = city.district_items
     insert_ballots(city.cycle.id, [("web", {city.district.id: [(w1.id, 9), (w3.id, 1)]})], utcnow().date(), "t")
     run = services.run_tally(None, city.cycle)
@@ -191,7 +191,7 @@ def test_cumulative_points_and_majority_grades_are_counted_as_such(ctx):
     assert points[w1.title] == 4 + 9 and points[w3.title] == 6 + 1  # earlier approvals count one point each
     assert "vote_type;cumulative" in wazemmes.ballot_file
 
-    rules.kind = BallotKind.MAJORITY_JUDGMENT
+    rules.kind, rules.points_total, rules.points_per_project = BallotKind.MAJORITY_JUDGMENT, None, None
     rules.counting_rule = "majority-judgment"
     run = services.run_tally(None, city.cycle)
     text = envelope(run, city.district.id).ballot_file
