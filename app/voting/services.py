@@ -56,7 +56,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.accounts.services import ensure_can_write
 from app.core import audit
 from app.core.clock import as_utc, local_now, utcnow
@@ -543,6 +543,10 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
     begin_write()
     channel = _channel(channel)
     check_voter(actor, cycle, channel)
+    if voter is None and channel == VoteChannel.WEB:
+        # Binding a census entry locks the account too (``census.bind_census``): a vote and a binding of the same
+        # account never interleave, so the vote is recorded under the key the account has once both are done.
+        db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
     voter = _resolve(actor, voter, channel)
     if participation_of(voter, cycle) is not None:  # the common case, answered before the rules are checked
         raise ServiceError(ALREADY_VOTED)

@@ -11,25 +11,17 @@ from app.voting import census
 from app.voting.models import BallotRules, Participation, PollingStation, VoteChannel
 from tests.browser.conftest import assert_accessible, click_and_wait, fill, screenshot
 from tests.browser.test_voting_browser import OFFICIAL, RESIDENT, boxes, counts, demo_vote, sign_in, tick  # noqa: F401
-from tests.voting.conftest import make_census_entry
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def census_city(app, demo_vote):  # noqa: F811 (the fixture imported above)
-    """The demo vote, requiring the census, with two residents on the list and one polling station."""
-    with app.test_request_context():
-        from app.cycles.models import District
-
-        wazemmes = db.session.get(District, demo_vote["wazemmes"])
-        make_census_entry("LIL-2026-0001", wazemmes, birth_year=1984)
-        make_census_entry("LIL-2026-0002", wazemmes, birth_year=1950)
+    """The demo vote, made to require the census; the demo census and polling station come with the demo."""
+    with app.app_context():
         rules = db.session.scalar(select(BallotRules).where(BallotRules.cycle_id == demo_vote["cycle_id"]))
         rules.census_required = True
-        station = PollingStation(cycle_id=demo_vote["cycle_id"], name="Mairie de quartier de Wazemmes",
-                                 address="Place Nouvelle Aventure")
-        db.session.add(station)
+        station = db.session.scalar(select(PollingStation).where(PollingStation.cycle_id == demo_vote["cycle_id"]))
         db.session.commit()
         return {**demo_vote, "station": station.id}
 
@@ -43,12 +35,12 @@ def test_a_resident_verifies_their_residence_before_voting(browser, live, app, c
     assert_accessible(browser)
     screenshot(browser, "census-verify-fr")
     screenshot(browser, "census-verify-fr-narrow", width=380)
-    fill(browser, {"identifier": "lil 2026 9999"})
+    fill(browser, {"identifier": "lil demo 9999"})
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
     assert "ne figure pas sur la liste" in browser.find_element(By.TAG_NAME, "main").text
     assert_accessible(browser)
     screenshot(browser, "census-verify-error-fr-narrow", width=380)
-    fill(browser, {"identifier": "lil-2026-0001"})
+    fill(browser, {"identifier": "lil-demo-0001"})
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
     assert browser.current_url.endswith(f"/vote/{slug}")
     assert boxes(browser, "citywide")  # the ballot, at last
@@ -72,7 +64,7 @@ def test_staff_check_a_person_and_enter_their_paper_ballot(browser, live, app, c
     assert browser.current_url.endswith(f"/vote/{slug}/paper/{station}")
     assert_accessible(browser)
     screenshot(browser, "paper-console-fr")
-    fill(browser, {"identifier": "LIL-2026-0002"})
+    fill(browser, {"identifier": "LIL-DEMO-0002"})
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#person-form [type=submit]"))
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "n'a pas encore voté" in main and "1950" in main
@@ -98,7 +90,7 @@ def test_staff_check_a_person_and_enter_their_paper_ballot(browser, live, app, c
         assert (participation.channel, participation.station_id) == (VoteChannel.PAPER, station)
     # The next person: the same one again is refused.
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Personne suivante"))
-    fill(browser, {"identifier": "LIL-2026-0002"})
+    fill(browser, {"identifier": "LIL-DEMO-0002"})
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#person-form [type=submit]"))
     assert "a déjà voté" in browser.find_element(By.TAG_NAME, "main").text
     assert_accessible(browser)

@@ -143,3 +143,15 @@ def test_a_web_vote_then_paper_is_refused_at_the_check_and_at_the_cast(city, db,
         services.cast(staff, city.cycle, valid_choices(city), channel="paper", voter=services.voter_for_census(entry),
                       station=station)
     assert counts(db) == (1, 2, 3)
+
+
+def test_a_paper_voter_can_change_their_ballot_online_with_the_receipt_once_verified(city, db, station, staff):
+    make_census_entry("P-2", city.district)
+    code = paper.cast_paper(staff, city.cycle, paper.check_person(staff, station, "P-2").token, valid_choices(city))
+    with pytest.raises(ServiceError, match="not voted"):  # an account that is not this person
+        services.change_ballot(city.voter, city.cycle, code, {None: ids(city.city_items[3:4]),
+                                                              city.district.id: ids(city.district_items[2:])})
+    census.bind_census(city.voter, "p-2")
+    services.change_ballot(city.voter, city.cycle, code, {None: ids(city.city_items[3:4]),
+                                                          city.district.id: ids(city.district_items[2:])})
+    assert counts(db) == (1, 2, 2)

@@ -174,3 +174,28 @@ def test_census_entries_bind_once_under_concurrency(race_app):
     with race_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CensusEntry)
                                  .where(CensusEntry.user_id.is_not(None))) == 2
+
+
+def test_a_vote_and_a_census_binding_of_one_account_at_once_leave_one_key(race_app, committed_city):
+    """Whichever comes first, the account's vote ends up under its census key (so paper cannot add a second)."""
+    from app.voting.models import CensusEntry
+    from tests.voting.conftest import make_census_entry
+
+    ids_, choices = committed_city
+    for round_number in range(4):
+        with race_app.test_request_context():
+            from app.cycles.models import District
+
+            voter_id = make_user(district_id=ids_["district"]).id
+            make_census_entry(f"BOTH-{round_number}", db.session.get(District, ids_["district"]))
+            db.session.commit()
+        barrier = threading.Barrier(2, timeout=60)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            vote = pool.submit(attempt, race_app, barrier, voter_id, ids_["cycle"], choices)
+            bind = pool.submit(bind_attempt, race_app, barrier, voter_id, f"BOTH-{round_number}")
+            assert (vote.result(timeout=120)[0], bind.result(timeout=120)[0]) == ("cast", "bound")
+        with race_app.app_context():
+            digest = db.session.scalar(select(CensusEntry.identifier_hash).where(CensusEntry.user_id == voter_id))
+            keys = db.session.scalars(select(Participation.voter_key).where(
+                Participation.voter_key.in_([f"user:{voter_id}", f"census:{digest}"]))).all()
+            assert keys == [f"census:{digest}"], keys
