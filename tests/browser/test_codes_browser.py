@@ -7,11 +7,11 @@ import re
 
 import pytest
 from selenium.webdriver.common.by import By
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.cycles.models import District
 from app.extensions import db
-from app.voting.models import Participation, VoteChannel
+from app.voting.models import CodeBatch, Participation, VoteChannel
 from tests.browser.conftest import SCREENSHOTS, assert_accessible, click_and_wait, fill, screenshot
 from tests.browser.test_voting_browser import OFFICIAL, boxes, counts, demo_vote, sign_in, tick  # noqa: F401
 
@@ -52,6 +52,8 @@ def test_generate_print_then_vote_with_a_code_and_read_the_desk(browser, live, a
     browser.refresh()
     assert not browser.find_elements(By.CSS_SELECTOR, ".code-card")
     assert not any(code in browser.page_source for code in printed)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CodeBatch)) == 1
 
     # A resident without an account.
     browser.delete_all_cookies()
