@@ -91,3 +91,30 @@ def test_generate_print_then_vote_with_a_code_and_read_the_desk(browser, live, a
     assert_accessible(browser)
     screenshot(browser, "codes-desk-fr")
     screenshot(browser, "codes-desk-fr-narrow", width=380)
+
+
+def test_a_census_bound_code_asks_for_the_identifier(browser, live, app, demo_vote):  # noqa: F811
+    from app.accounts.models import Role, User
+    from app.cycles.models import Cycle
+    from app.voting import codes
+    from tests.voting.conftest import make_census_entry
+
+    with app.test_request_context():
+        cycle = db.session.get(Cycle, demo_vote["cycle_id"])
+        wazemmes = db.session.get(District, demo_vote["wazemmes"])
+        official = db.session.scalar(select(User).where(User.role == Role.OFFICIAL))
+        make_census_entry("LIL-TEST-0099", wazemmes)
+        _batch, [code] = codes.generate_batch(official, cycle, wazemmes, "Courriers nominatifs", 1, census_bound=True)
+        db.session.commit()
+    browser.get(f"{live}/code")
+    fill(browser, {"code": code})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
+    assert browser.find_element(By.NAME, "identifier").is_displayed()
+    fill(browser, {"identifier": "LIL-TEST-0000"})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
+    assert browser.find_element(By.CSS_SELECTOR, ".error-summary").is_displayed()
+    assert_accessible(browser)
+    screenshot(browser, "codes-details-error-fr-narrow", width=380)
+    fill(browser, {"identifier": "lil-test-0099"})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
+    assert boxes(browser, "citywide")
