@@ -50,7 +50,7 @@ def test_demo_codes_are_fresh_each_run_and_only_the_last_ones_work(db, app):
     from app.voting.models import CodeBatch
 
     load_demo()
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         cycle, first = issue_demo_codes()
         assert cycle.slug == "budget-participatif-2026" and len(first) == 5
         assert codes.open_code(first[0]).cycle.id == cycle.id

@@ -7,11 +7,11 @@ import re
 
 import pytest
 from selenium.webdriver.common.by import By
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.cycles.models import District
 from app.extensions import db
-from app.voting.models import Participation, VoteChannel
+from app.voting.models import CodeBatch, Participation, VoteChannel
 from tests.browser.conftest import SCREENSHOTS, assert_accessible, click_and_wait, fill, screenshot
 from tests.browser.test_voting_browser import OFFICIAL, boxes, counts, demo_vote, sign_in, tick  # noqa: F401
 
@@ -52,6 +52,8 @@ def test_generate_print_then_vote_with_a_code_and_read_the_desk(browser, live, a
     browser.refresh()
     assert not browser.find_elements(By.CSS_SELECTOR, ".code-card")
     assert not any(code in browser.page_source for code in printed)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CodeBatch)) == 1
 
     # A resident without an account.
     browser.delete_all_cookies()
@@ -89,3 +91,30 @@ def test_generate_print_then_vote_with_a_code_and_read_the_desk(browser, live, a
     assert_accessible(browser)
     screenshot(browser, "codes-desk-fr")
     screenshot(browser, "codes-desk-fr-narrow", width=380)
+
+
+def test_a_census_bound_code_asks_for_the_identifier(browser, live, app, demo_vote):  # noqa: F811
+    from app.accounts.models import Role, User
+    from app.cycles.models import Cycle
+    from app.voting import codes
+    from tests.voting.conftest import make_census_entry
+
+    with app.test_request_context():
+        cycle = db.session.get(Cycle, demo_vote["cycle_id"])
+        wazemmes = db.session.get(District, demo_vote["wazemmes"])
+        official = db.session.scalar(select(User).where(User.role == Role.OFFICIAL))
+        make_census_entry("LIL-TEST-0099", wazemmes)
+        _batch, [code] = codes.generate_batch(official, cycle, wazemmes, "Courriers nominatifs", 1, census_bound=True)
+        db.session.commit()
+    browser.get(f"{live}/code")
+    fill(browser, {"code": code})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
+    assert browser.find_element(By.NAME, "identifier").is_displayed()
+    fill(browser, {"identifier": "LIL-TEST-0000"})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
+    assert browser.find_element(By.CSS_SELECTOR, ".error-summary").is_displayed()
+    assert_accessible(browser)
+    screenshot(browser, "codes-details-error-fr-narrow", width=380)
+    fill(browser, {"identifier": "lil-test-0099"})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
+    assert boxes(browser, "citywide")

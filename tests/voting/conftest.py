@@ -117,3 +117,12 @@ def web_city(db):
     city.voter.locale = "en"
     db.session.commit()
     return city
+
+
+@pytest.fixture
+def clear_desk_cache(app):
+    """The staff desk's cache is per process and keyed by cycle id, which rolled-back tests reuse: start empty."""
+    from app.extensions import cache
+
+    with app.app_context():
+        cache.clear()

@@ -10,7 +10,6 @@ from app.accounts.models import Role
 from app.core import clock
 from app.core.errors import NotAllowed, ServiceError
 from app.core.models import AuditEntry
-from app.extensions import cache
 from app.voting import census, codes, services
 from app.voting.models import Ballot, CodeBatch, Participation, VoteChannel, VotingCode
 from tests.factories import make_district, make_user
@@ -19,11 +18,7 @@ from tests.voting.test_voting_services import assert_nowhere_in_database, valid_
 
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache(app):
-    with app.app_context():
-        cache.clear()
+pytestmark = pytest.mark.usefixtures("clear_desk_cache")
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Role
 from app.core.models import AuditEntry
-from app.extensions import cache
-from app.voting import codes
+from app.voting import codes, desk
 from app.voting.models import CodeBatch, Participation, VoteChannel, VotingCode
 from tests.conftest import csrf_token, login
 from tests.factories import make_user
@@ -20,11 +19,7 @@ EN = {"Accept-Language": "en"}
 SHEET_CODE = re.compile(r'<p class="code-card-code"><code>([0-9A-Z-]{14})</code></p>')
 TOKEN = re.compile(r'name="voting_code" (?:type="hidden" )?value="([^"]+)"')
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache(app):
-    with app.app_context():
-        cache.clear()
+pytestmark = pytest.mark.usefixtures("clear_desk_cache")
 
 
 @pytest.fixture
@@ -323,7 +318,7 @@ def test_the_desk_counts_turnout_per_channel_envelope_and_home_district_never_ch
     vote_with(client, city, generated[1])
     login(client, user)
     assert "2 people have voted." in client.get(f"/vote/{city.slug}/desk/figures", headers=EN).get_data(as_text=True)
-    with app.app_context():
-        cache.clear()
+    with app.test_request_context():
+        desk.forget_figures(city.cycle)
     fragment = client.get(f"/vote/{city.slug}/desk/figures", headers=EN).get_data(as_text=True)
     assert "3 people have voted." in fragment and "<h1" not in fragment
