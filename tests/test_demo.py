@@ -1,4 +1,5 @@
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
@@ -50,7 +51,7 @@ def test_demo_codes_are_fresh_each_run_and_only_the_last_ones_work(db, app):
     from app.voting.models import CodeBatch
 
     load_demo()
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with app.test_request_context(), force_locale("en"):  # the messages below are read in English
         cycle, first = issue_demo_codes()
         assert cycle.slug == "budget-participatif-2026" and len(first) == 5
         assert codes.open_code(first[0]).cycle.id == cycle.id
@@ -61,6 +62,7 @@ def test_demo_codes_are_fresh_each_run_and_only_the_last_ones_work(db, app):
             codes.open_code(first[0])
     batches = db.session.scalars(select(CodeBatch)).all()
     assert len(batches) == 2 and [b.voided_at is None for b in batches].count(True) == 1
+
 
 def test_the_past_cycle_has_thousands_of_ballots_and_published_results_matching_the_funded_projects(db):
     from pabulib.checker import Checker
