@@ -9,9 +9,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from app.extensions import db as _db
 from app.accounts.models import Role
 from app.core.clock import local_now
+from app.extensions import db as _db
 from app.proposals.models import BallotItem, ProposalStatus
 from app.voting import census, services
 from tests.conftest import login
