@@ -1,6 +1,8 @@
 """User content: Markdown rendered to HTML, then sanitised by an allow-list (nh3). No raw HTML, no script, no style."""
 
 import re
+from functools import lru_cache
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt
@@ -29,10 +31,21 @@ def safe_html(stored: str) -> Markup:
     return Markup(cleaned)  # noqa: S704 (cleaned by nh3 on the line above)
 
 
+_BLOCK_TAG = re.compile(r"</?(?:p|li|ul|ol|h\d|blockquote|pre|br|hr)\b[^>]*>")
+
+
+@lru_cache(maxsize=2048)
+def _markdown_text(text: str) -> str:
+    """Markdown as the words a reader sees, on one line: markup gone, a link's words kept, hyphens and brackets of
+    the text itself left alone. Cached: listings and ballots show the same texts again and again."""
+    html = _BLOCK_TAG.sub(" ", _markdown.render(text))
+    plain = unescape(nh3.clean(html, tags=set()))
+    return re.sub(r"\s+", " ", plain).strip()
+
+
 def plain_excerpt(text: str, length: int = 200) -> str:
-    """A short plain-text excerpt of Markdown (for listings), escaped by the template."""
-    plain = re.sub(r"[#>*_`\[\]()!-]+", " ", text or "")
-    plain = re.sub(r"\s+", " ", plain).strip()
+    """A short plain-text excerpt of Markdown (for listings, ballot items), escaped by the template."""
+    plain = _markdown_text(text or "")
     return plain if len(plain) <= length else plain[: length - 1].rsplit(" ", 1)[0] + "…"
 
 

@@ -370,11 +370,20 @@ def declare_birth_year(actor, year: int | None) -> None:
 
 # --- Who may vote ----------------------------------------------------------------------------------------------------
 
-def eligibility_of(cycle: Cycle) -> tuple[bool, int | None]:
-    """(census required, minimum age) of a cycle."""
-    row = db.session.execute(select(BallotRules.census_required, BallotRules.minimum_age)
-                             .where(BallotRules.cycle_id == cycle.id)).first()
-    return (bool(row[0]), row[1]) if row else (False, None)
+def eligibility_of(cycle: Cycle, rules=None) -> tuple[bool, int | None]:
+    """(census required, minimum age) of a cycle, from ``rules`` or the cycle's rules (frozen rules come from the
+    process's copy: see ``app.voting.services.rules_for``)."""
+    from app.voting.services import rules_for
+
+    rules = rules if rules is not None else rules_for(cycle)
+    return bool(rules.census_required), rules.minimum_age
+
+
+def birth_year_of(voter) -> int | None:
+    """The voter's year of birth: the census's (or a code holder's), else the one their account declared."""
+    if voter.birth_year is not None or voter.account is None or not voter.key.startswith("user:"):
+        return voter.birth_year
+    return declared_birth_year(voter.account)
 
 
 def old_enough(birth_year: int, minimum_age: int, year: int | None = None) -> bool:
@@ -382,22 +391,28 @@ def old_enough(birth_year: int, minimum_age: int, year: int | None = None) -> bo
     return (year or local_now().year) - birth_year >= minimum_age
 
 
-def check_eligible(voter, cycle: Cycle) -> None:
-    """Raise NotAllowed (CensusRequired, BirthYearNeeded, or plain) when ``voter`` may not vote in ``cycle``."""
-    census_required, minimum_age = eligibility_of(cycle)
+def check_eligible(voter, cycle: Cycle, rules=None) -> None:
+    """Raise NotAllowed (CensusRequired, BirthYearNeeded, or plain) when ``voter`` may not vote in ``cycle`` under
+    ``rules`` (default: the cycle's). A census entry is read again unless the Voter was read with it; an account's
+    declared year of birth is read only when the cycle has a minimum age and the census gives no year."""
+    census_required, minimum_age = eligibility_of(cycle, rules)
     if voter.key.startswith(CENSUS_PREFIX):
-        entry = entry_for_key(voter.key)
-        if entry is None or not entry.active:
+        active = voter.census_active
+        if active is None:
+            entry = entry_for_key(voter.key)
+            active = entry is not None and entry.active
+        if not active:
             raise NotAllowed(_l("Your entry on the list of residents is no longer valid, so you cannot vote in this "
                                 "budget. Please contact city hall."))
     elif census_required and voter.key.startswith("user:"):
         raise CensusRequired(_l("This budget is open to the residents on the city's list: please verify your "
                                 "residence first with the identifier the city sent you."))
     if minimum_age:
-        if voter.birth_year is None:
+        birth_year = birth_year_of(voter)
+        if birth_year is None:
             raise BirthYearNeeded(_l("This budget is open to people aged %(age)d or over: please give your year of "
                                      "birth first.", age=minimum_age))
-        if not old_enough(voter.birth_year, minimum_age):
+        if not old_enough(birth_year, minimum_age):
             raise NotAllowed(_l("This budget is open to people aged %(age)d or over (born in %(year)d or before): "
                                 "you cannot vote in it yet.", age=minimum_age,
                                 year=local_now().year - minimum_age))

@@ -92,7 +92,7 @@ def verify():
 def birth_year(slug: str):
     cycle = _cycle(slug)
     ballot_url = url_for("voting.ballot", slug=cycle.slug)
-    if services.voter_for_account(current_user).birth_year is not None:
+    if census.birth_year_of(services.voter_for_account(current_user)) is not None:
         return redirect(ballot_url)
     _census_required, minimum_age = census.eligibility_of(cycle)
     form = BirthYearForm()

@@ -21,12 +21,17 @@ actor; one-person-one-vote follows the voter.
 
 API for other channels (paper ballots, voting codes, the call center):
 
-- ``Voter(key, district_id, birth_year=None, account=None)``: frozen. Keys: ``"census:<hmac>"`` for a person found
-  in the census (an account bound to a census entry, or a paper voter checked at a polling station; the hmac is
-  ``CensusEntry.identifier_hash``), ``"code:<id>"`` for a voting code, else ``"user:<id>"`` for an account.
-  ``district_id`` is the home district (the envelope they vote in besides the city-wide one); ``birth_year`` comes
-  from the census, else from the account's declaration; ``account`` is the User, or None (paper, code).
+- ``Voter(key, district_id, birth_year=None, account=None, census_active=None)``: frozen. Keys: ``"census:<hmac>"``
+  for a person found in the census (an account bound to a census entry, or a paper voter checked at a polling
+  station; the hmac is ``CensusEntry.identifier_hash``), ``"code:<id>"`` for a voting code, else ``"user:<id>"`` for
+  an account. ``district_id`` is the home district (the envelope they vote in besides the city-wide one);
+  ``birth_year`` comes from the census (or a code holder's declaration); an account outside the census declares
+  its year separately, read only where a minimum age asks for it (``census.birth_year_of``); ``account`` is the
+  User, or None (paper, code); ``census_active`` says whether the census entry was active when it was read with
+  the voter (None: not read, ``check_eligible`` reads it). A Voter describes the person as read in the current
+  transaction: read it again in the next one.
 - ``voter_for_account(user)``: the Voter of a signed-in account (its census entry when it has bound one).
+- ``account_standing(user, cycle)``: that Voter and its register row in the cycle, in one query.
 - ``voter_for_census(entry)``: the Voter of a census entry met in person (paper), without an account.
 - ``voter_of(who)``: a Voter as is, or an account's Voter; the reading functions below accept either.
 - ``check_voter(actor, cycle, channel)``: may ``actor`` act on this channel now (phase by the server's clock; on
@@ -56,10 +61,10 @@ from flask import current_app
 from flask_babel import gettext, lazy_ngettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import delete, exists, select, text, update
+from sqlalchemy import and_, delete, exists, func, literal, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defaultload, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role, User
 from app.accounts.services import ensure_can_write
@@ -67,13 +72,22 @@ from app.core import audit
 from app.core.clock import as_utc, local_now, utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.i18n import euros
-from app.cycles.models import Cycle, District, PhaseKind
+from app.cycles.models import Category, Cycle, District, PhaseKind
 from app.cycles.phases import allows, timeline
 from app.cycles.services import phase_of
 from app.extensions import db
-from app.proposals.models import BallotItem, Proposal
+from app.proposals.models import BallotItem, Proposal, ProposalImage
 from app.voting import census
-from app.voting.models import Ballot, BallotChoice, BallotKind, BallotRules, Grade, Participation, VoteChannel
+from app.voting.models import (
+    Ballot,
+    BallotChoice,
+    BallotKind,
+    BallotRules,
+    CensusEntry,
+    Grade,
+    Participation,
+    VoteChannel,
+)
 from app.voting.permissions import can
 
 BUILT_KINDS = tuple(BallotKind)
@@ -113,6 +127,26 @@ class Voter:
     district_id: int | None
     birth_year: int | None = None
     account: object = None
+    census_active: bool | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Photo:
+    """The photo of a project on the ballot (the first image of its proposal)."""
+
+    token: str
+    alt: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ItemDetails:
+    """What the ballot page shows about a project besides the ballot item: its theme and photo (either may be
+    None)."""
+
+    category: object
+    photo: Photo | None
 
 
 @dataclass
@@ -125,6 +159,8 @@ class VoterEnvelope:
     items: list[BallotItem] = field(default_factory=list)
     # A district the voter chose besides their own (where the rules allow one).
     added: bool = False
+    # Ballot item id -> ItemDetails, when read with ``details`` (the ballot page).
+    details: dict = field(default_factory=dict)
 
     @property
     def field_name(self) -> str:
@@ -177,18 +213,21 @@ def voter_key(user) -> str:
 
 def voter_for_account(user) -> Voter:
     """The Voter behind a signed-in account: its census entry once bound (key, district and year of birth from the
-    census), else the account itself (``user:<id>``), its district and the year of birth it declared."""
-    entry = census.entry_of_account(user)
+    census), else the account itself (``user:<id>``) and its district."""
+    return _account_voter(user, census.entry_of_account(user))
+
+
+def _account_voter(user, entry) -> Voter:
     if entry is not None:
         return Voter(key=census.census_key(entry), district_id=entry.district_id, birth_year=entry.birth_year,
-                     account=user)
-    return Voter(key=voter_key(user), district_id=user.district_id, birth_year=census.declared_birth_year(user),
-                 account=user)
+                     account=user, census_active=entry.active)
+    return Voter(key=voter_key(user), district_id=user.district_id, account=user)
 
 
 def voter_for_census(entry) -> Voter:
     """The Voter of a census entry met in person (paper ballots): no account acts for them."""
-    return Voter(key=census.census_key(entry), district_id=entry.district_id, birth_year=entry.birth_year)
+    return Voter(key=census.census_key(entry), district_id=entry.district_id, birth_year=entry.birth_year,
+                 census_active=entry.active)
 
 
 def voter_of(who) -> Voter | None:
@@ -200,13 +239,31 @@ def voter_of(who) -> Voter | None:
     return voter_for_account(who)
 
 
+def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Participation | None]:
+    """The Voter of a signed-in account (as ``voter_for_account``) and its register row in ``cycle``, in one query:
+    the census entry bound to the account, if any, decides the voter key the register is searched for.
+
+    ``lock`` takes the account's row for the rest of the transaction (PostgreSQL; SQLite's writer already holds the
+    database): binding a census entry locks the account too (``census.bind_census``), so a vote and a binding of
+    the same account never interleave, and the vote is recorded under the key the account has once both are done."""
+    entry_key = literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash  # NULL without an entry
+    query = (select(CensusEntry, Participation)
+             .select_from(User)
+             .outerjoin(CensusEntry, CensusEntry.user_id == User.id)
+             .outerjoin(Participation, and_(Participation.cycle_id == cycle.id,
+                                            Participation.voter_key == func.coalesce(entry_key, voter_key(user))))
+             .where(User.id == user.id))
+    row = db.session.execute(query.with_for_update(of=User) if lock else query).first()
+    entry, participation = row if row is not None else (None, None)
+    return _account_voter(user, entry), participation
+
+
 def participation_of(who, cycle: Cycle) -> Participation | None:
     """The register row of a voter (or an account's voter) in ``cycle``: when and through which channel."""
-    voter = voter_of(who)
-    if voter is None:
-        return None
+    if not isinstance(who, Voter):
+        return account_standing(who, cycle)[1] if getattr(who, "is_authenticated", False) else None
     return db.session.scalar(select(Participation).where(Participation.cycle_id == cycle.id,
-                                                         Participation.voter_key == voter.key))
+                                                         Participation.voter_key == who.key))
 
 
 def rules_of(cycle: Cycle) -> BallotRules | None:
@@ -318,11 +375,29 @@ def needs_district(cycle: Cycle, who) -> bool:
     return voter_of(who).district_id is None and any(key is not None for key in voting_envelopes(cycle))
 
 
+def _with_details(query):
+    """``query`` (of ballot items) with each project's theme and first photo as extra columns, in the same
+    statement: the ballot page shows them, and neither the proposal nor its images are loaded as objects."""
+    first_image = (select(ProposalImage.id).where(ProposalImage.proposal_id == BallotItem.proposal_id)
+                   .order_by(ProposalImage.position, ProposalImage.id).limit(1).correlate(BallotItem)
+                   .scalar_subquery())
+    return (query.add_columns(Category, ProposalImage.token, ProposalImage.alt, ProposalImage.width,
+                              ProposalImage.height)
+            .outerjoin(Proposal, Proposal.id == BallotItem.proposal_id)
+            .outerjoin(Category, Category.id == Proposal.category_id)
+            .outerjoin(ProposalImage, ProposalImage.id == first_image))
+
+
+def _details(row) -> ItemDetails:
+    category, token, alt, width, height = row
+    return ItemDetails(category, Photo(token, alt, width, height) if token else None)
+
+
 def envelopes_for_keys(cycle: Cycle, keys, details: bool = True) -> list[VoterEnvelope]:
     """The given envelopes of the cycle with their frozen projects (by title), in the cycle's order.
 
-    ``details`` also loads each project's proposal with its theme and images (the photo shown on the ballot), and
-    nothing more (a proposal's own eager relations would reload the cycle); checking a ballot needs none of it.
+    ``details`` also reads each project's theme and photo (``VoterEnvelope.details``), for the ballot page;
+    checking a ballot needs neither.
     """
     wanted = set(keys)
     available = voting_envelopes(cycle)
@@ -330,16 +405,25 @@ def envelopes_for_keys(cycle: Cycle, keys, details: bool = True) -> list[VoterEn
     if not envelopes:
         return []
     query = select(BallotItem).where(BallotItem.cycle_id == cycle.id)
-    if details:
-        query = query.options(selectinload(BallotItem.proposal).joinedload(Proposal.category),
-                              selectinload(BallotItem.proposal).selectinload(Proposal.images),
-                              defaultload(BallotItem.proposal).lazyload("*"))
-    items = db.session.scalars(query).all()
+    rows = db.session.execute(_with_details(query) if details else query).all()
     by_key = {envelope.key: envelope for envelope in envelopes}
-    for item in sorted(items, key=lambda i: (i.title.casefold(), i.id)):
-        if item.district_id in by_key:
-            by_key[item.district_id].items.append(item)
+    for item, *about in sorted(rows, key=lambda row: (row[0].title.casefold(), row[0].id)):
+        envelope = by_key.get(item.district_id)
+        if envelope is not None:
+            envelope.items.append(item)
+            if details:
+                envelope.details[item.id] = _details(about)
     return [envelope for envelope in envelopes if envelope.items]
+
+
+def load_details(envelopes: list[VoterEnvelope]) -> None:
+    """Read the themes and photos of envelopes read without them (a ballot sent back with errors)."""
+    missing = {item.id: envelope for envelope in envelopes if not envelope.details for item in envelope.items}
+    if not missing:
+        return
+    for item_id, *about in db.session.execute(_with_details(select(BallotItem.id)
+                                                            .where(BallotItem.id.in_(missing)))):
+        missing[item_id].details[item_id] = _details(about)
 
 
 def voter_envelopes(cycle: Cycle, who, also=(), details: bool = True) -> list[VoterEnvelope]:
@@ -641,12 +725,12 @@ def check_voter(actor, cycle: Cycle, channel=VoteChannel.WEB) -> None:
     ensure_can_write(actor)
 
 
-def check_eligible(voter: Voter, cycle: Cycle) -> None:
-    """Raise NotAllowed when this person may not vote in ``cycle``: the cycle requires a census entry and the
-    voter has none (``census.CensusRequired``), their entry is inactive, the cycle has a minimum age and their year
-    of birth is unknown (``census.BirthYearNeeded``) or too recent. Voting codes (``code:``) pass the census
-    requirement: the code, handed out by the city, is the proof."""
-    census.check_eligible(voter, cycle)
+def check_eligible(voter: Voter, cycle: Cycle, rules: BallotRules | None = None) -> None:
+    """Raise NotAllowed when this person may not vote in ``cycle`` (under ``rules``, default the cycle's): the
+    cycle requires a census entry and the voter has none (``census.CensusRequired``), their entry is inactive, the
+    cycle has a minimum age and their year of birth is unknown (``census.BirthYearNeeded``) or too recent. Voting
+    codes (``code:``) pass the census requirement: the code, handed out by the city, is the proof."""
+    census.check_eligible(voter, cycle, rules)
 
 
 def ensure_ballot_frozen(cycle: Cycle) -> None:
@@ -877,15 +961,17 @@ def _write_ballot(ballot: Ballot, kind, chosen) -> None:
         ballot.choices.append(BallotChoice(ballot_item_id=item_id, value=value))
 
 
-def _resolve(actor, voter: Voter | None, channel: VoteChannel) -> Voter:
-    """The voter a service acts for: given, or (on the web only) the actor's own identity."""
+def _resolve(actor, voter: Voter | None, channel: VoteChannel, cycle: Cycle,
+             lock: bool = False) -> tuple[Voter, Participation | None]:
+    """The voter a service acts for, given or (on the web only) the actor's own identity (``lock``: see
+    ``account_standing``), and their register row."""
     if voter is not None:
         if channel == VoteChannel.WEB and (voter.account is None or voter.account.id != getattr(actor, "id", None)):
             raise NotAllowed(_l("On the web, you can only vote for yourself."))
-        return voter
+        return voter, participation_of(voter, cycle)
     if channel != VoteChannel.WEB:
         raise ServiceError(_l("Please say for whom this vote is recorded."))
-    return voter_for_account(actor)
+    return account_standing(actor, cycle, lock)
 
 
 def _channel(channel) -> VoteChannel:
@@ -911,14 +997,11 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
     begin_write()
     channel = _channel(channel)
     check_voter(actor, cycle, channel)
-    if voter is None and channel == VoteChannel.WEB:
-        # Binding a census entry locks the account too (``census.bind_census``): a vote and a binding of the same
-        # account never interleave, so the vote is recorded under the key the account has once both are done.
-        db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
-    voter = _resolve(actor, voter, channel)
-    if participation_of(voter, cycle) is not None:  # the common case, answered before the rules are checked
+    voter, participation = _resolve(actor, voter, channel, cycle, lock=True)
+    if participation is not None:  # the common case, answered before the rules are checked
         raise ServiceError(ALREADY_VOTED)
-    check_eligible(voter, cycle)
+    checked_with = rules_for(cycle)  # frozen rules: this process's copy, no query
+    check_eligible(voter, cycle, checked_with)
     ensure_ballot_frozen(cycle)
     if needs_district(cycle, voter):
         raise ServiceError(_l("Please choose your district before voting."))
@@ -931,6 +1014,8 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
     try:
         with db.session.begin_nested():
             rules = _frozen_rules(cycle)
+            if checked_with.frozen_at is None:  # this ballot froze the rules: who may vote is final only now
+                check_eligible(voter, cycle, rules)
             errors = validate_ballot(rules, envelopes, choices_by_envelope)
             if errors:
                 raise BallotInvalid(errors)
@@ -962,8 +1047,8 @@ def ballots_for_change(actor, cycle: Cycle, code: str, voter: Voter | None = Non
     """The ballots a receipt code belongs to and their envelopes, to change them: only while voting is open,
     for a voter who has voted in this cycle (``voter`` defaults to the actor's own identity)."""
     check_voter(actor, cycle)
-    voter = _resolve(actor, voter, VoteChannel.WEB)
-    if participation_of(voter, cycle) is None:
+    _voter, participation = _resolve(actor, voter, VoteChannel.WEB, cycle)
+    if participation is None:
         raise ServiceError(_l("You have not voted in this budget yet."))
     ballots = _ballots_for_code(cycle, code)
     return ballots, envelopes_for_keys(cycle, [ballot.district_id for ballot in ballots])
@@ -974,8 +1059,8 @@ def change_ballot(actor, cycle: Cycle, receipt_code: str, new_choices: dict, vot
     closes. The participation stays one row; the ballots keep their random ids and take today's date."""
     begin_write()
     check_voter(actor, cycle)
-    voter = _resolve(actor, voter, VoteChannel.WEB)
-    if participation_of(voter, cycle) is None:
+    _voter, participation = _resolve(actor, voter, VoteChannel.WEB, cycle)
+    if participation is None:
         raise ServiceError(_l("You have not voted in this budget yet."))
     ballots = _ballots_for_code(cycle, receipt_code, for_update=True)
     envelopes = envelopes_for_keys(cycle, [ballot.district_id for ballot in ballots], details=False)

@@ -102,8 +102,7 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
         services.check_voter(current_user, cycle)
     except NotAllowed as error:
         raise _Stop(_unavailable(cycle, error.message, 200 if request.method == "GET" else 403))
-    voter = services.voter_for_account(current_user)
-    participation = services.participation_of(voter, cycle)
+    voter, participation = services.account_standing(current_user, cycle)
     if participation is not None:
         raise _Stop((render_template("voting/voted.html", cycle=cycle, participation=participation),
                      already_voted_status))
@@ -127,7 +126,7 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
         db.session.commit()
     added = _added_district()
     g.voter = voter
-    # Confirming needs the projects, not their details (loaded one by one only if the ballot comes back with errors).
+    # Confirming needs the projects, not their details (read by _render_ballot if the ballot comes back with errors).
     envelopes = services.voter_envelopes(cycle, voter, also=[added] if added is not None else [],
                                          details=request.endpoint != "voting.confirm")
     if not envelopes:
@@ -181,6 +180,7 @@ def _posted_paper() -> str:
 
 
 def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, errors: dict | None = None):
+    services.load_details(envelopes)
     rules = services.rules_for(cycle)
     added = next((envelope for envelope in envelopes if envelope.added), None)
     voter = g.get("voter")

@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from sqlalchemy import func, select
 
-from app.cycles.models import District
+from app.cycles.models import Cycle, District
 from app.extensions import db
 from app.voting.models import CodeBatch, Participation, VoteChannel
 from tests.browser.conftest import SCREENSHOTS, assert_accessible, click_and_wait, fill, screenshot
@@ -82,7 +82,8 @@ def test_generate_print_then_vote_with_a_code_and_read_the_desk(browser, live, a
     screenshot(browser, "codes-receipt-fr-narrow", width=380)
     assert counts(app) == (1, 2, 3)
     with app.app_context():
-        assert db.session.scalar(select(Participation.channel)) == VoteChannel.CODE
+        assert db.session.scalar(select(Participation.channel).join(Cycle, Cycle.id == Participation.cycle_id)
+                                 .where(Cycle.slug == slug)) == VoteChannel.CODE
 
     # The official's desk.
     sign_in(browser, live, *OFFICIAL)

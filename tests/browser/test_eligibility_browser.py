@@ -6,8 +6,10 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.cycles.models import Cycle
 from app.extensions import db
 from app.voting import census
+from app.voting.demo import DEMO_CYCLE
 from app.voting.models import BallotRules, Participation, PollingStation, VoteChannel
 from tests.browser.conftest import assert_accessible, click_and_wait, fill, screenshot
 from tests.browser.test_voting_browser import OFFICIAL, RESIDENT, boxes, counts, demo_vote, sign_in, tick  # noqa: F401
@@ -86,7 +88,8 @@ def test_staff_check_a_person_and_enter_their_paper_ballot(browser, live, app, c
     screenshot(browser, "paper-receipt-fr-narrow", width=380)
     assert counts(app)[0] == 1
     with app.app_context():
-        participation = db.session.scalar(select(Participation))
+        participation = db.session.scalar(select(Participation).join(Cycle, Cycle.id == Participation.cycle_id)
+                                          .where(Cycle.slug == DEMO_CYCLE))
         assert (participation.channel, participation.station_id) == (VoteChannel.PAPER, station)
     # The next person: the same one again is refused.
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Personne suivante"))

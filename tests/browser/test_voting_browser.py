@@ -64,15 +64,26 @@ def tick(browser, box) -> None:
     box.click()
 
 
+def _of_demo_cycle():
+    """Ballots of the budget open for voting (the demo also has a finished budget with thousands of ballots)."""
+    return select(Ballot.id).join(Cycle, Cycle.id == Ballot.cycle_id).where(Cycle.slug == DEMO_CYCLE)
+
+
 def counts(app) -> tuple[int, int, int]:
+    """(participations, ballots, choices) in the demo budget open for voting."""
     with app.app_context():
-        return tuple(db.session.scalar(select(func.count()).select_from(model))
-                     for model in (Participation, Ballot, BallotChoice))
+        cycle_id = db.session.scalar(select(Cycle.id).where(Cycle.slug == DEMO_CYCLE))
+        return (db.session.scalar(select(func.count()).select_from(Participation)
+                                  .where(Participation.cycle_id == cycle_id)),
+                db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.cycle_id == cycle_id)),
+                db.session.scalar(select(func.count()).select_from(BallotChoice)
+                                  .where(BallotChoice.ballot_id.in_(_of_demo_cycle()))))
 
 
 def chosen_ids(app) -> set[int]:
     with app.app_context():
-        return set(db.session.scalars(select(BallotChoice.ballot_item_id)))
+        return set(db.session.scalars(select(BallotChoice.ballot_item_id)
+                                      .where(BallotChoice.ballot_id.in_(_of_demo_cycle()))))
 
 
 def test_cast_with_javascript_then_change_with_the_receipt(browser, live, app, demo_vote):
@@ -264,14 +275,15 @@ def test_rules_page_form_for_officials(browser, live, app, demo_vote, monkeypatc
     monkeypatch.setattr(clock, "_now", lambda: review)
     sign_in(browser, live, *OFFICIAL)
     browser.get(f"{live}/vote/{demo_vote['slug']}/rules")
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".kinds dt")) == 4  # every kind explained
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".kinds .kind-choice .hint")) == 4  # every kind explained
     fill(browser, {"min_choices": "4", "max_choices": "2"})
     click_and_wait(browser, browser.find_element(By.NAME, "submit"))
     assert browser.find_element(By.NAME, "max_choices").get_attribute("aria-invalid") == "true"
     assert_accessible(browser)
     screenshot(browser, "voting-rules-fr")
     screenshot(browser, "voting-rules-fr-narrow", width=380)
-    fill(browser, {"kind": "cumulative", "min_choices": "1", "max_choices": "", "points_total": "10"})
+    browser.find_element(By.ID, "kind-cumulative").click()
+    fill(browser, {"min_choices": "1", "max_choices": "", "points_total": "10"})
     click_and_wait(browser, browser.find_element(By.NAME, "submit"))
     assert browser.find_element(By.NAME, "points_per_project").get_attribute("aria-invalid") == "true"
     fill(browser, {"points_per_project": "3"})
@@ -329,7 +341,8 @@ def type_points(browser, field, value: str) -> None:
 
 def stored_values(app) -> list[int]:
     with app.app_context():
-        return sorted(db.session.scalars(select(BallotChoice.value)))
+        return sorted(db.session.scalars(select(BallotChoice.value)
+                                         .where(BallotChoice.ballot_id.in_(_of_demo_cycle()))))
 
 
 def test_points_ballot_with_javascript_another_district_and_change(browser, live, app, demo_vote):

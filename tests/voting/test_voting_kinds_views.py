@@ -175,12 +175,26 @@ def test_another_district_is_refused_clearly_when_the_rules_do_not_allow_it(clie
 def test_the_ballot_shows_each_projects_photo_with_its_alt_text(client, db):
     city = signed_in(client, db)
     proposal = city.city_items[0].proposal
+    db.session.add(ProposalImage(proposal_id=proposal.id, position=1, token="tok-photo-2", content_type="image/png",
+                                 width=640, height=480, alt="Le banc de près", data=b"\x89PNG"))
     db.session.add(ProposalImage(proposal_id=proposal.id, position=0, token="tok-photo-1", content_type="image/png",
                                  width=640, height=480, alt="Un banc sous un arbre", data=b"\x89PNG"))
     db.session.commit()
     html = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
     assert '<img class="item-photo" src="/proposals/images/tok-photo-1" alt="Un banc sous un arbre"' in html
-    assert html.count('class="item-photo"') == 1
+    assert html.count('class="item-photo"') == 1  # the first photo of one project: the others have none
+    assert f"Theme: {proposal.category.name_en}</span>" in html
+
+
+def test_a_summary_written_in_markdown_reads_as_plain_text_on_the_ballot(client, db):
+    city = signed_in(client, db)
+    city.city_items[0].summary = "**Deux bancs** rue Saint-Sauveur (face à l’école) : [le plan](https://lille.fr)"
+    city.city_items[1].summary = "<script>alert(1)</script> _à l’ombre_"
+    db.session.commit()
+    html = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    assert '<p class="item-summary">Deux bancs rue Saint-Sauveur (face à l’école) : le plan</p>' in html
+    assert '<p class="item-summary">&lt;script&gt;alert(1)&lt;/script&gt; à l’ombre</p>' in html
+    assert "**" not in html and "<script>alert" not in html
 
 
 def test_officials_choose_points_on_the_rules_page(client, db, login_as, monkeypatch):

@@ -9,16 +9,19 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from app.accounts.models import Role
+from app.core.clock import local_now
 from app.extensions import db as _db
 from app.proposals.models import BallotItem, ProposalStatus
-from app.voting import services
+from app.voting import census, services
 from tests.conftest import login
 from tests.factories import make_proposal, make_user
-from tests.voting.conftest import ids, make_voting_city
+from tests.voting.conftest import ids, make_census_entry, make_voting_city
 from tests.voting.test_voting_views import EN, ballot_data, receipt_in
 
 # The register and the projects (two reads), then participation, ballots and choices (three writes); the frozen
-# rules come from the process's copy.
+# rules come from the process's copy, with who may vote (census, minimum age); a census entry bound to the account
+# comes with the register's read.
 CAST_STATEMENTS = 5
 # The ballot page: voter, cycle (with its phases and envelopes), register, projects, their proposals with themes,
 # unread notifications (base layout).
@@ -64,6 +67,25 @@ def test_casting_costs_a_fixed_number_of_statements(ctx, extra_projects):
     with statements() as seen:
         services.cast(voter, city.cycle, {None: ids(city.city_items[:5]), city.district.id: ids(city.district_items)})
     assert len(seen) <= CAST_STATEMENTS, "\n".join(seen)
+
+
+@pytest.mark.parametrize("census_bound", [True, False])
+def test_census_and_minimum_age_cost_no_statement_of_their_own(ctx, census_bound):
+    """Only an account outside the census, in a cycle with a minimum age, reads one row more: its declared year."""
+    city = make_voting_city()
+    census.save_eligibility(make_user(Role.OFFICIAL), city.cycle, census_bound, 16)
+    first = make_user(district=city.district)
+    make_census_entry("LIL-FIRST", city.district, user=first)
+    services.cast(first, city.cycle, {None: ids(city.city_items[:1]), city.district.id: ids(city.district_items[:1])})
+    services.rules_for(city.cycle)
+    voter = make_user(district=city.district)
+    if census_bound:
+        make_census_entry("LIL-VOTER", city.district, local_now().year - 30, user=voter)
+    else:
+        census.declare_birth_year(voter, local_now().year - 30)
+    with statements() as seen:
+        services.cast(voter, city.cycle, {None: ids(city.city_items[:5]), city.district.id: ids(city.district_items)})
+    assert len(seen) <= CAST_STATEMENTS + (0 if census_bound else 1), "\n".join(seen)
 
 
 @pytest.mark.parametrize("extra_projects", [0, 30])
