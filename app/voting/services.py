@@ -243,9 +243,13 @@ def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Par
     """The Voter of a signed-in account (as ``voter_for_account``) and its register row in ``cycle``, in one query:
     the census entry bound to the account, if any, decides the voter key the register is searched for.
 
-    ``lock`` takes the account's row for the rest of the transaction (PostgreSQL; SQLite's writer already holds the
-    database): binding a census entry locks the account too (``census.bind_census``), so a vote and a binding of
-    the same account never interleave, and the vote is recorded under the key the account has once both are done."""
+    ``lock`` first takes the account's row for the rest of the transaction, on PostgreSQL (on SQLite the writer
+    already holds the whole database): binding a census entry locks the account too (``census.bind_census``), so a
+    vote and a binding of the same account never interleave, and the vote is recorded under the key the account has
+    once both are done. The lock is its own statement: a row locked by the reading query itself would be re-read
+    after the binding commits, but the census entry joined to it would not (PostgreSQL re-checks only locked rows)."""
+    if lock and db.engine.dialect.name == "postgresql":
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     entry_key = literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash  # NULL without an entry
     query = (select(CensusEntry, Participation)
              .select_from(User)
@@ -253,7 +257,7 @@ def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Par
              .outerjoin(Participation, and_(Participation.cycle_id == cycle.id,
                                             Participation.voter_key == func.coalesce(entry_key, voter_key(user))))
              .where(User.id == user.id))
-    row = db.session.execute(query.with_for_update(of=User) if lock else query).first()
+    row = db.session.execute(query).first()
     entry, participation = row if row is not None else (None, None)
     return _account_voter(user, entry), participation
 
