@@ -94,7 +94,7 @@ def _sqlite_end(conn):
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.core.i18n import select_locale
+    from app.core.i18n import install_template_gettext, select_locale
     from app.core.security import init_security
     from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
@@ -104,6 +104,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)  # before CSRF, so that a flood is refused before anything else is checked
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="../translations")
+    install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None

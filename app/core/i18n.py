@@ -1,9 +1,11 @@
 """Locale selection and Babel-based formatting helpers."""
 
 from decimal import Decimal
+from functools import lru_cache
 
-from flask import current_app, has_request_context, request
-from flask_babel import format_currency, format_decimal
+from babel import numbers
+from flask import current_app, g, has_app_context, has_request_context, request
+from flask_babel import format_decimal, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -34,15 +36,46 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _translations():
+    """The translations of the language in use, looked up once per request and language: Flask-Babel looks them up
+    again on every call (its context three times, the domain, the locale's name), and a ballot page translates some
+    fifty strings. Kept on ``g`` beside the locale they are for, so that ``force_locale`` (a mail rendered in its
+    recipient's language) still switches."""
+    locale = get_locale()
+    if locale is None or not has_app_context():
+        return get_translations()
+    cached = g.get("_babel_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._babel_translations = (locale, get_translations())
+    return cached[1]
+
+
+def install_template_gettext(app) -> None:
+    """Templates translate through ``_translations`` (same callables as Flask-Babel installs, minus the look-ups)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
 def euros(cents: int | None) -> str:
     """Format an amount in integer cents as euros for the current locale (no cents when round)."""
     if cents is None:
         return ""
+    locale = get_locale()  # None outside a request: Babel's default, as flask-babel's format_currency does
+    return _euros(cents, str(locale) if locale else None)
+
+
+@lru_cache(maxsize=8192)
+def _euros(cents: int, locale: str | None) -> str:
+    """Babel's formatting, once per amount and language: a ballot page shows the same costs to every voter."""
     amount = Decimal(cents) / 100
-    pattern = "#,##0\xa0¤" if cents % 100 == 0 else None
-    if pattern:
-        return format_currency(amount, "EUR", format=pattern, currency_digits=False)
-    return format_currency(amount, "EUR")
+    if cents % 100 == 0:
+        return numbers.format_currency(amount, "EUR", format="#,##0\xa0¤", currency_digits=False, locale=locale)
+    return numbers.format_currency(amount, "EUR", locale=locale)
 
 
 def number(value) -> str:

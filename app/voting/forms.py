@@ -1,5 +1,7 @@
 """Forms of the voting pages. The ballot form is built for the voter's envelopes (one checkbox group each)."""
 
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -33,23 +35,35 @@ def ballot_form(envelopes, kind=BallotKind.APPROVAL, prefill: dict | None = None
     is off and the value fields have no validators.
     """
 
-    class BallotForm(BaseBallotForm):
-        pass
-
-    valued = BallotKind(kind) in (BallotKind.CUMULATIVE, BallotKind.MAJORITY_JUDGMENT)
-    for envelope in envelopes:
-        if valued:
-            for item in envelope.items:
-                setattr(BallotForm, envelope.item_field(item), StringField(item.title, filters=[strip_text]))
-            continue
-        heading = (_l("Projects for the whole city") if envelope.key is None
-                   else _l("Projects for %(district)s", district=envelope.label))
-        field = SelectMultipleField(heading, coerce=str, validate_choice=False,
-                                    choices=choices((str(item.id), item.title) for item in envelope.items))
-        setattr(BallotForm, envelope.field_name, field)
+    BallotForm = _ballot_form_class(BallotKind(kind), tuple(
+        (envelope.field_name, envelope.key, None if envelope.key is None else str(envelope.label),
+         tuple((item.id, item.title) for item in envelope.items))
+        for envelope in envelopes))
     if prefill is not None:
         return BallotForm(formdata=None, **prefill)
     return BallotForm()
+
+
+@lru_cache(maxsize=256)
+def _ballot_form_class(kind: BallotKind, envelopes: tuple) -> type:
+    """The form class of a ballot: built once per ballot layout (kind; envelopes with their projects) and process,
+    as a module-level form would be: the fields are the same for every voter of an envelope."""
+
+    class BallotForm(BaseBallotForm):
+        pass
+
+    valued = kind in (BallotKind.CUMULATIVE, BallotKind.MAJORITY_JUDGMENT)
+    for field_name, key, label, items in envelopes:
+        if valued:
+            for item_id, title in items:
+                setattr(BallotForm, f"{field_name}-{item_id}", StringField(title, filters=[strip_text]))
+            continue
+        heading = (_l("Projects for the whole city") if key is None
+                   else _l("Projects for %(district)s", district=label))
+        field = SelectMultipleField(heading, coerce=str, validate_choice=False,
+                                    choices=choices((str(item_id), title) for item_id, title in items))
+        setattr(BallotForm, field_name, field)
+    return BallotForm
 
 
 def submitted_choices(form, envelopes, kind) -> dict:

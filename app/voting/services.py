@@ -54,7 +54,7 @@ import io
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -275,30 +275,37 @@ def rules_of(cycle: Cycle) -> BallotRules | None:
 
 
 # Frozen rules never change again (``save_rules`` refuses, in the database too), so each process keeps a copy of
-# their values, keyed by the cycle and the moment its ballot was frozen (a cycle deleted and created again under the
-# same id has another moment). Every ballot page and every ballot cast reads them: this spares a query each time.
-_frozen_rules_cache: dict[tuple, dict] = {}
+# their values, keyed by the cycle, the moment it was created and the moment its ballot was frozen (a cycle deleted
+# and created again under the same id has other moments). Every ballot page and every ballot cast reads them: this
+# spares a query each time. The copy is a frozen dataclass with the columns of BallotRules as attributes: shared,
+# read-only, and cheaper to hand out than a new ORM object on every call.
+_frozen_rules_cache: dict[tuple, object] = {}
+FrozenRules = make_dataclass("FrozenRules", [column.key for column in sa_inspect(BallotRules).column_attrs],
+                             frozen=True)
+FrozenRules.__doc__ = "The values of a cycle's frozen BallotRules (read-only)."
 
 
 def _rules_key(cycle: Cycle) -> tuple:
-    return cycle.id, as_utc(cycle.ballot_frozen_at) if cycle.ballot_frozen_at else None
+    # The moment of creation too: SQLite may give a deleted cycle's id to the next one, and an imported cycle's
+    # ballot is frozen on the hour (two imports within an hour got each other's rules).
+    return (cycle.id, as_utc(cycle.created_at) if cycle.created_at else None,
+            as_utc(cycle.ballot_frozen_at) if cycle.ballot_frozen_at else None)
 
 
-def _cached_frozen_rules(cycle: Cycle) -> BallotRules | None:
-    """A fresh, unsaved copy of the cycle's frozen rules, if this process has seen them frozen."""
-    values = _frozen_rules_cache.get(_rules_key(cycle))
-    return BallotRules(**values) if values is not None else None
+def _cached_frozen_rules(cycle: Cycle):
+    """This process's copy of the cycle's frozen rules, if it has seen them frozen."""
+    return _frozen_rules_cache.get(_rules_key(cycle))
 
 
 def _remember_if_frozen(cycle: Cycle, rules: BallotRules | None) -> None:
     if rules is not None and rules.frozen_at is not None and cycle.ballot_frozen_at is not None:
-        _frozen_rules_cache[_rules_key(cycle)] = {
-            column.key: getattr(rules, column.key) for column in sa_inspect(BallotRules).column_attrs}
+        _frozen_rules_cache[_rules_key(cycle)] = FrozenRules(
+            **{column.key: getattr(rules, column.key) for column in sa_inspect(BallotRules).column_attrs})
 
 
 def rules_for(cycle: Cycle) -> BallotRules:
     """The cycle's rules, or (unsaved) the default ones: approval, 1 to 5 projects per envelope. Frozen rules come
-    from this process's copy (do not save or change what this returns)."""
+    from this process's copy, a read-only ``FrozenRules`` (do not save or change what this returns)."""
     cached = _cached_frozen_rules(cycle)
     if cached is not None:
         return cached
