@@ -11,9 +11,9 @@ The add1 completion raises every voter's share one currency unit at a time. Inst
 :func:`certify` runs it at share ``b`` and checks that the same projects are selected in the same order for every
 share in ``[b, b + span]``, by keeping affine lower and upper bounds on every budget and price along the interval.
 Every run gives the outcome at ``b`` whether the check passes or not, so the driver wastes none: when it passes it
-jumps past the span and tries one twice as long, when it fails it moves one step and tries one a quarter as long. All
-the steps skipped have the same outcome, so the stepwise definition is followed exactly (tests compare it with plain stepping), with far fewer
-runs where the outcome is stable.
+jumps past the span and tries one twice as long, when it fails it moves one step and tries one a quarter as long.
+All the steps skipped have the same outcome, so the stepwise definition is followed exactly (tests compare it with
+plain stepping), with far fewer runs where the outcome is stable.
 """
 
 from __future__ import annotations
