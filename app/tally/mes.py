@@ -9,10 +9,11 @@ to order work (sorting, picking whom to compare exactly); every decision is an e
 
 The add1 completion raises every voter's share one currency unit at a time. Instead of running MES at every step,
 :func:`certify` runs it at share ``b`` and checks that the same projects are selected in the same order for every
-share in ``[b, b + span]``, by keeping affine lower and upper bounds on every budget and price along the interval;
-the driver doubles the span while the check passes and jumps past it. All the steps skipped have the same
-outcome, so the stepwise definition is followed exactly (tests compare it with plain stepping), with far fewer
-runs where the outcome is stable.
+share in ``[b, b + span]``, by keeping affine lower and upper bounds on every budget and price along the interval.
+Every run gives the outcome at ``b`` whether the check passes or not, so the driver wastes none: when it passes it
+jumps past the span and tries one twice as long, when it fails it moves one step and tries one a quarter as long.
+All the steps skipped have the same outcome, so the stepwise definition is followed exactly (tests compare it with
+plain stepping), with far fewer runs where the outcome is stable.
 """
 
 from __future__ import annotations
@@ -533,16 +534,6 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     # past a share of the total cost of all projects, every supported project is funded whatever the share
     horizon = sum(costs)
 
-    def extend(span: int) -> int:
-        """The longest span (doubling from ``span``) over which the outcome at t is certified unchanged."""
-        nonlocal evaluated
-        while span < horizon:
-            evaluated += 1
-            if not certify(prof, b0 + t, 2 * span)[1]:
-                break
-            span *= 2
-        return span
-
     while True:
         order, ok = certify(prof, b0 + t, guess)
         evaluated += 1
@@ -557,22 +548,18 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                 return Add1Result(_as_run(order), b0 + t, evaluated, t)
         elif all(p in funded for p in supported):
             return Add1Result(_as_run(order), b0 + t, evaluated, t)
-        prev = (order, t)
-        if ok:
-            span = extend(guess)
-        else:
-            span = 0
-            trial = guess // 2 // step * step
-            while trial >= step:
-                evaluated += 1
-                if certify(prof, b0 + t, trial)[1]:
-                    span = trial
-                    break
-                trial = trial // 2 // step * step
-        if span >= horizon and b0 + t + span >= horizon:
+        if ok and guess >= horizon and b0 + t + guess >= horizon:
             return Add1Result(_as_run(order), b0 + t, evaluated, t)  # nothing can change any more
-        guess = max(step, span)
-        t += span + step
+        # every run gives the outcome at t whether the check passes or not, so no run is wasted: on success jump
+        # past the certified span and try twice as far; on failure move one step and try half as far
+        if ok:
+            prev = (order[:], t + guess)  # the same outcome up to t + guess
+            t += guess + step
+            guess *= 2
+        else:
+            prev = (order, t)
+            t += step
+            guess = max(step, guess // 4 // step * step)
 
 
 def _as_run(order: list[int]) -> MesRun:
