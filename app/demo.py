@@ -283,8 +283,9 @@ def _past_cycle(districts, categories, residents, official) -> None:
         return
     for index, row in enumerate(PAST_PROPOSALS):
         title, district, category, lat, lng, address, cost, status, progress, spent, body = row
-        proposal = _proposal(cycle, residents[index], districts, categories, title, district, category, lat, lng,
-                             address, body, ProposalStatus(status), cost=cost, created_days_ago=510 - index)
+        proposal = _proposal(cycle, residents[index % len(residents)], districts, categories, title, district,
+                             category, lat, lng, address, body, ProposalStatus(status), cost=cost,
+                             created_days_ago=510 - index)
         proposal.supports_count = 0
         for step in ("feasible", "selected" if status != "not_selected" else "not_selected"):
             db.session.add(StatusChange(proposal=proposal, from_status="", to_status=ProposalStatus(step),

@@ -156,6 +156,12 @@ PAST_PROPOSALS = [
      12_000, "not_selected", 0, 0, "Un mur où les graffeurs peuvent peindre légalement."),
     ("Un city-stade à Lomme", "lomme", "sport", 50.6450, 2.9890, "Avenue de Dunkerque", 140_000,
      "not_selected", 0, 0, "Un terrain multisport clôturé."),
+    ("Des fontaines à eau dans les parcs", None, "cadre-de-vie", 50.6330, 3.0600, "Parcs de la ville", 120_000,
+     "in_progress", 40, 45_000, "Des fontaines d'eau potable dans dix parcs, pour les promeneurs et les sportifs."),
+    ("Des arbres le long du boulevard de la Liberté", None, "nature", 50.6330, 3.0570, "Boulevard de la Liberté",
+     180_000, "selected", 0, 0, "Cent arbres pour rafraîchir le boulevard en été."),
+    ("Une passerelle piétonne sur la Deûle", None, "mobilite", 50.6380, 3.0400, "Quai de la Deûle", 260_000,
+     "not_selected", 0, 0, "Relier à pied les deux rives de la Deûle près de la Citadelle."),
 ]
 
 SUBMISSION_PROPOSALS = [

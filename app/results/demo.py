@@ -29,6 +29,10 @@ PLANTERS = ("Des jardinières partagées rue de Douai", "lille-moulins", "nature
 # chance that they approve it (the rest leave their district ballot blank or choose another project).
 RESIDENTS = {"wazemmes": 500, "fives": 400, "lille-sud": 350, "lille-moulins": 300, "lomme": 250}
 CHANNELS = (("web", 70), ("paper", 15), ("phone", 8), ("code", 7))
+# City-wide projects: the chance that a voter approves each (at most MAX_CHOICES per ballot, as the rules say).
+CITY_APPROVAL = {"Des bancs au parc de la Citadelle": 0.7, "Des fontaines à eau dans les parcs": 0.6,
+                 "Des arbres le long du boulevard de la Liberté": 0.55, "Une passerelle piétonne sur la Deûle": 0.35}
+MAX_CHOICES = 3
 
 
 def _planters(cycle: Cycle, official) -> None:
@@ -68,7 +72,7 @@ def _ballot(cycle: Cycle) -> list[BallotItem]:
     db.session.add_all(items)
     voting = next(p for p in cycle.phases if PhaseKind(p.kind) == PhaseKind.VOTING)
     cycle.ballot_frozen_at = voting.starts_at
-    db.session.add(BallotRules(cycle_id=cycle.id, kind=BallotKind.APPROVAL, min_choices=0, max_choices=3,
+    db.session.add(BallotRules(cycle_id=cycle.id, kind=BallotKind.APPROVAL, min_choices=0, max_choices=MAX_CHOICES,
                                counting_rule=RULE, frozen_at=voting.starts_at))
     db.session.flush()
     return items
@@ -86,7 +90,9 @@ def _voters(items: list[BallotItem], rng: random.Random):
     homes = [slug for slug, count in RESIDENTS.items() for _ in range(count)]
     homes += [None] * (VOTERS - len(homes))
     for home in homes:
-        ballots = {None: [(i.id, 1) for i in by_slug.get("city", []) if rng.random() < approval["city"]]}
+        city = [(i.id, 1) for i in by_slug.get("city", [])
+                if rng.random() < CITY_APPROVAL.get(i.title, approval["city"])]
+        ballots = {None: sorted(rng.sample(city, MAX_CHOICES)) if len(city) > MAX_CHOICES else city}
         if home == "lille-moulins" and len(moulins) == 2:
             ballots[moulins[0].district_id] = [(moulins[rng.random() < 0.1].id, 1)]
         elif home in by_slug:
