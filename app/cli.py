@@ -73,16 +73,18 @@ def worker_command(once: bool, interval: float):
 
 @pb.command("purge")
 @click.option("--months", type=int, default=None,
-              help="Retention in months after a budget closes (default: CALLCENTER_RETENTION_MONTHS).")
+              help="Callers' retention in months after a budget closes (default: CALLCENTER_RETENTION_MONTHS).")
 @with_appcontext
 def purge_command(months: int | None):
-    """Erase personal data past their retention period (call-center callers' contact data)."""
+    """Erase personal data past their retention periods (every module's purger) and report what was erased."""
     from app.callcenter.services import purge_expired
+    from app.core.purge import purge_all
     from app.extensions import db
 
-    erased = purge_expired(months=months)
+    overrides = {} if months is None else {"callers": lambda now: purge_expired(now, months=months)}
+    for purger, erased in purge_all(overrides=overrides):
+        click.echo(f"{purger.label}: {erased}.")
     db.session.commit()
-    click.echo(f"Callers erased: {erased}.")
 
 
 @pb.command("tally")

@@ -34,7 +34,7 @@ from app.callcenter.models import (
     TaskStatus,
 )
 from app.callcenter.permissions import can
-from app.core import audit
+from app.core import audit, purge
 from app.core.clock import as_utc, local_now, utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.mail import queue_mail
@@ -635,6 +635,9 @@ def purge_expired(now: datetime | None = None, months: int | None = None) -> int
                                           Call.cycle_id.is_(None) | Call.cycle_id.in_(expired_cycles))
                        .values(complaint="").execution_options(synchronize_session=False))
     return erased
+
+
+purge.register("callers", "Callers erased", lambda now: purge_expired(now))
 
 
 # --- Talking points and what can be promised --------------------------------------------------------------------------
