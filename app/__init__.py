@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import Config, ensure_instance_defaults, load_environment
+from app.config import Config, apply_data_licence, ensure_instance_defaults, load_environment
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
@@ -29,6 +29,7 @@ def _load_config(app: Flask, config, overrides: dict) -> None:
         app.config.from_object(config)
     app.config.update(overrides)
     ensure_instance_defaults(app)
+    apply_data_licence(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
@@ -129,6 +130,8 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.api.data_views import bp as opendata_bp
+    from app.api.views import bp as api_bp
     from app.callcenter.views import bp as callcenter_bp
     from app.core.errors import register_error_handlers
     from app.core.views import bp as core_bp
@@ -146,7 +149,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp,
                       moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp, codes_bp, callcenter_bp,
-                      results_bp):
+                      results_bp, api_bp, opendata_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

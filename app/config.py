@@ -52,8 +52,12 @@ class Config:
     PROXY_COUNT = 0
     CITY_NAME = "Lille"
     SOURCE_URL = "https://forge.example.org/budget-commun"
-    DATA_LICENCE = "Licence Ouverte / Etalab 2.0"
-    DATA_LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    # Licence of the open data (API, exports, catalogue), chosen by the city among DATA_LICENCES: "etalab-2.0"
+    # (Licence Ouverte / Open Licence 2.0) or "odbl-1.0" (Open Database License). DATA_LICENCE (its name) and
+    # DATA_LICENCE_URL are derived from it in create_app.
+    DATA_LICENCE_ID = "etalab-2.0"
+    API_RATE_LIMIT = "120 per minute;2000 per hour"  # public API and open-data downloads, per address
+    API_MAX_PER_PAGE = 100
 
     # Key of the HMAC that stands for census identifiers (the identifiers themselves are never stored). Empty:
     # derived from SECRET_KEY. Set it in production and never change it: entries and bindings depend on it.
@@ -119,13 +123,30 @@ ENV_VARIABLES = {
     "PROXY_COUNT": int,
     "CITY_NAME": str,
     "SOURCE_URL": str,
-    "DATA_LICENCE": str,
-    "DATA_LICENCE_URL": str,
+    "DATA_LICENCE_ID": str,
+    "API_RATE_LIMIT": str,
+    "API_MAX_PER_PAGE": int,
     "CALLCENTER_PHONE_REGION": str,
     "CALLCENTER_RETENTION_MONTHS": int,
     "CALLCENTER_TASK_HOLD_HOURS": int,
     "CLAIM_RATE_LIMIT": str,
 }
+
+
+# The open-data licences a city may choose: identifier -> name, address, SPDX identifier.
+DATA_LICENCES = {
+    "etalab-2.0": ("Licence Ouverte / Open Licence 2.0 (Etalab)",
+                   "https://www.etalab.gouv.fr/licence-ouverte-open-licence/", "etalab-2.0"),
+    "odbl-1.0": ("Open Database License (ODbL) 1.0", "https://opendatacommons.org/licenses/odbl/1-0/", "ODbL-1.0"),
+}
+
+
+def apply_data_licence(app: Flask) -> None:
+    """Name and address of the chosen licence; an unknown choice stops the application at start-up."""
+    choice = app.config["DATA_LICENCE_ID"]
+    if choice not in DATA_LICENCES:
+        raise ValueError(f"DATA_LICENCE_ID must be one of {', '.join(DATA_LICENCES)}, not {choice!r}")
+    app.config["DATA_LICENCE"], app.config["DATA_LICENCE_URL"], app.config["DATA_LICENCE_SPDX"] = DATA_LICENCES[choice]
 
 
 def _convert(kind, raw: str):

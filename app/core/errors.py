@@ -1,6 +1,6 @@
 """Errors raised by services, and the translated error pages."""
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -36,7 +36,32 @@ ERROR_TEXTS = {
 }
 
 
+# Shorter texts for machines (the API answers JSON): no "go back" advice.
+JSON_ERROR_TEXTS = {
+    400: _l("The request could not be understood."),
+    404: _l("Nothing here: check the address and the identifier."),
+    405: _l("This method is not allowed here: the API only reads (GET)."),
+    429: _l("Too many requests from your address. Wait a little (see the Retry-After header), then try again."),
+}
+
+
+def answer_json_under(app: Flask, prefix: str) -> None:
+    """Errors of addresses under ``prefix`` (an API) are answered as JSON ``{"error": {status, message}}``."""
+    app.extensions.setdefault("json_error_prefixes", []).append(prefix)
+
+
+def wants_json() -> bool:
+    return any(request.path.startswith(p) for p in current_app.extensions.get("json_error_prefixes", ()))
+
+
+def json_error(code: int, message=None, **extra):
+    text = message or JSON_ERROR_TEXTS.get(code) or ERROR_TEXTS.get(code, ERROR_TEXTS[500])[1]
+    return jsonify({"error": {"status": code, "message": str(text), **extra}}), code
+
+
 def render_error(code: int, detail=None):
+    if wants_json():
+        return json_error(code, detail)
     title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 LOCALE_COOKIE = "locale"
+API_PREFIX = "/api/"
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "nl": "Nederlands"}
 
 
@@ -28,6 +29,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI, worker, tests: the city's default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith(API_PREFIX):  # machines: the Accept-Language header alone, else English
+        return request.accept_languages.best_match(languages) or "en"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     cookie = request.cookies.get(LOCALE_COOKIE)

@@ -76,12 +76,12 @@ class Listing:
         return self.page > 1
 
 
-def listing(session, *, cycle_id=None, q="", district_id=None, category_id=None, status=None, sort="newest",
-            seed: int = 1, page: int = 1, statuses=None) -> Listing:
-    """One page of public proposals with bounded work: a capped count and a LIMIT/OFFSET page (3 queries at most)."""
+def listing_conditions(session, *, cycle_id=None, q="", district_id=None, category_id=None, status=None,
+                       statuses=None) -> list:
+    """The WHERE clauses of the public listing's filters (the web page and the API share them). ``district_id``
+    -1 means proposals for the whole city."""
     from app.proposals.models import Proposal
 
-    table = Proposal.__table__
     conditions = [Proposal.hidden_at.is_(None)]  # hidden by moderation: out of every listing
     if statuses:
         conditions.append(Proposal.status.in_(statuses))
@@ -95,23 +95,39 @@ def listing(session, *, cycle_id=None, q="", district_id=None, category_id=None,
         conditions.append(Proposal.district_id == district_id)
     if category_id:
         conditions.append(Proposal.category_id == category_id)
-    clause = search_clause(table, q, session.get_bind().dialect.name) if q else None
+    clause = search_clause(Proposal.__table__, q, session.get_bind().dialect.name) if q else None
     if clause is not None:
         conditions.append(clause)
+    return conditions
 
+
+def listing_order(sort: str, seed: int = 1) -> tuple:
+    """The listing's order; every order ends with the id, so that pages never overlap."""
+    from app.proposals.models import Proposal
+
+    if sort == "supported":
+        return (Proposal.supports_count.desc(), Proposal.id.desc())
+    if sort == "random":
+        # A stable shuffle per visitor: (id * a + seed) mod a large prime, with the seed kept in the session.
+        shuffled = (cast(Proposal.id, BigInteger) * 2654435761 + seed) % 4294967291
+        return (shuffled, Proposal.id)
+    if sort == "oldest":
+        return (Proposal.id.asc(),)
+    return (Proposal.id.desc(),)  # newest first: ids grow with time, and every listing index ends with id
+
+
+def listing(session, *, cycle_id=None, q="", district_id=None, category_id=None, status=None, sort="newest",
+            seed: int = 1, page: int = 1, statuses=None) -> Listing:
+    """One page of public proposals with bounded work: a capped count and a LIMIT/OFFSET page (3 queries at most)."""
+    from app.proposals.models import Proposal
+
+    conditions = listing_conditions(session, cycle_id=cycle_id, q=q, district_id=district_id,
+                                    category_id=category_id, status=status, statuses=statuses)
     count_query = select(func.count()).select_from(
         select(Proposal.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
     )
     total = session.scalar(count_query)
-
-    if sort == "supported":
-        order = (Proposal.supports_count.desc(), Proposal.id.desc())
-    elif sort == "random":
-        # A stable shuffle per visitor: (id * a + seed) mod a large prime, with the seed kept in the session.
-        shuffled = (cast(Proposal.id, BigInteger) * 2654435761 + seed) % 4294967291
-        order = (shuffled, Proposal.id)
-    else:
-        order = (Proposal.id.desc(),)  # newest first: ids grow with time, and every listing index ends with id
+    order = listing_order(sort, seed)
     page = max(1, min(page, COUNT_CAP))
     # Ids first, on the proposal table alone, so the database can walk an index in order and stop early;
     # then the page's rows with what they show (category, district, author) in one query.

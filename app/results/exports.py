@@ -1,39 +1,35 @@
 """The downloads of a run: the ballot file it counted (pabulib), and its results as CSV and JSON."""
 
-import csv
-import io
-
 from flask_babel import gettext
 
+from app.core.csvfile import csv_text, euros_plain
 from app.results.explain import sentences
 from app.results.models import TallyEnvelope, TallyRun
-from app.review.services import neutralise
 
 
 def envelope_name(envelope: TallyEnvelope) -> str:
     return envelope.district.name if envelope.district else gettext("Whole city")
 
 
-def _euros_plain(cents: int | None) -> str:
-    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
+def results_header() -> list[str]:
+    return [gettext("Envelope"), gettext("Position"), gettext("Project number"), gettext("Project"),
+            gettext("Cost (€)"), gettext("Votes"), gettext("Selected"), gettext("Selected under the compared rule"),
+            gettext("Explanation")]
 
 
-def results_csv(run: TallyRun, envelope: TallyEnvelope) -> str:
-    """One line per project (winners first), spreadsheet-safe: no cell starts a formula."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([gettext("Envelope"), gettext("Position"), gettext("Project number"), gettext("Project"),
-                     gettext("Cost (€)"), gettext("Votes"), gettext("Selected"),
-                     gettext("Selected under the compared rule"), gettext("Explanation")])
+def results_rows(run: TallyRun, envelope: TallyEnvelope):
+    """One line per project of the envelope (winners first)."""
     for project in envelope.projects:
         compared = "" if project.comparison_selected is None else (
             gettext("yes") if project.comparison_selected else gettext("no"))
-        writer.writerow([neutralise(cell) for cell in (
-            envelope_name(envelope), project.position, project.item.proposal_id, project.item.title,
-            _euros_plain(project.cost_cents), project.votes, gettext("yes") if project.selected else gettext("no"),
-            compared, " ".join(sentences(project.details, project.votes, run.ballot_kind)),
-        )])
-    return out.getvalue()
+        yield (envelope_name(envelope), project.position, project.item.proposal_id, project.item.title,
+               euros_plain(project.cost_cents), project.votes, gettext("yes") if project.selected else gettext("no"),
+               compared, " ".join(sentences(project.details, project.votes, run.ballot_kind)))
+
+
+def results_csv(run: TallyRun, envelope: TallyEnvelope, comments=()) -> str:
+    """One line per project (winners first), spreadsheet-safe: no cell starts a formula."""
+    return csv_text(results_header(), results_rows(run, envelope), comments)
 
 
 def results_json(run: TallyRun, envelope: TallyEnvelope, ballot_file_url: str) -> dict:

@@ -124,6 +124,8 @@ def _meta(cycle: Cycle, label: str, district: bool, kind: BallotKind, rules, pro
         "instance": cycle.slug,
         "currency": "EUR",
         "language": current_app.config["BABEL_DEFAULT_LOCALE"],
+        # Open data: the licence chosen by the city travels with the file (pabulib's comment format).
+        "comment": f"#1: {current_app.config['DATA_LICENCE']} ({current_app.config['DATA_LICENCE_URL']})",
     }
     if district:
         meta["district"] = label

@@ -4,8 +4,6 @@ Services take the acting user, flush, and leave the commit to the caller. Every 
 ``app.proposals.services.change_status`` (public history, audit, notifications to followers).
 """
 
-import csv
-import io
 from collections import Counter, defaultdict
 
 from flask import current_app
@@ -17,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.core import audit
 from app.core.clock import utcnow
+from app.core.csvfile import csv_text, euros_plain
 from app.core.errors import NotAllowed, ServiceError
 from app.core.notify import notify
 from app.cycles.models import Cycle, District, PhaseKind
@@ -410,47 +409,30 @@ def review_query(cycle: Cycle | None, *, district=None, category_id: int | None 
     return query.options(selectinload(Proposal.reviewer)).order_by(Proposal.submitted_at.asc(), Proposal.id.asc())
 
 
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_DANGEROUS_START) else text
-
-
-def _euros_plain(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 def export_csv(actor, query) -> str:
     """The filtered review list as CSV for staff: costs and staff notes, never an email address."""
     _require(actor, "export", message=_l("Only staff can export the review list."))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([gettext("Number"), gettext("Title"), gettext("Status"), gettext("District"),
-                     gettext("Category"), gettext("Author"), gettext("Supports"),
-                     gettext("Resident's estimate (€)"), gettext("City cost (€)"), gettext("Ballot title"),
-                     gettext("Ballot summary"), gettext("Reviewer"), gettext("Public reason"),
-                     gettext("Merged into"), gettext("Staff notes"), gettext("Submitted on")])
-    rows = 0
-    for proposal in db.session.scalars(query):
-        rows += 1
-        writer.writerow([neutralise(cell) for cell in (
+    header = [gettext("Number"), gettext("Title"), gettext("Status"), gettext("District"),
+              gettext("Category"), gettext("Author"), gettext("Supports"),
+              gettext("Resident's estimate (€)"), gettext("City cost (€)"), gettext("Ballot title"),
+              gettext("Ballot summary"), gettext("Reviewer"), gettext("Public reason"),
+              gettext("Merged into"), gettext("Staff notes"), gettext("Submitted on")]
+    rows = [
+        (
             proposal.id, proposal.title, proposal_services.status_label(proposal.status),
             proposal.district.name if proposal.district else gettext("City-wide"),
             proposal.category.name if proposal.category else "",
             proposal.author.display_name if proposal.author else "",
-            proposal.supports_count, _euros_plain(proposal.estimated_cost_cents),
-            _euros_plain(proposal.city_cost_cents), proposal.ballot_title, proposal.ballot_summary,
+            proposal.supports_count, euros_plain(proposal.estimated_cost_cents),
+            euros_plain(proposal.city_cost_cents), proposal.ballot_title, proposal.ballot_summary,
             proposal.reviewer.display_name if proposal.reviewer else "", proposal.public_reason,
             proposal.merged_into_id or "", proposal.staff_notes,
             proposal.submitted_at.date().isoformat() if proposal.submitted_at else "",
-        )])
-    audit.record(actor, "review.exported", None, rows=rows)
-    return out.getvalue()
+        )
+        for proposal in db.session.scalars(query)
+    ]
+    audit.record(actor, "review.exported", None, rows=len(rows))
+    return csv_text(header, rows)
 
 
 def reviewers() -> list[User]:

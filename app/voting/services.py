@@ -47,10 +47,8 @@ API for other channels (paper ballots, voting codes, the call center):
 Services take the acting user, flush, and leave the commit to the caller.
 """
 
-import csv
 import hashlib
 import hmac
-import io
 import re
 import secrets
 from collections.abc import Mapping
@@ -70,6 +68,7 @@ from app.accounts.models import Role, User
 from app.accounts.services import ensure_can_write
 from app.core import audit
 from app.core.clock import as_utc, local_now, utcnow
+from app.core.csvfile import csv_text
 from app.core.errors import NotAllowed, ServiceError
 from app.core.i18n import euros
 from app.cycles.models import Category, Cycle, District, PhaseKind
@@ -937,8 +936,6 @@ def export_ballots_csv(actor, cycle: Cycle) -> str:
     """The cycle's ballots for officials, once voting has closed: one line per ballot with its envelope, the numbers
     of the projects chosen (the proposals' numbers) and their values (1 for a chosen project, else points or a
     grade), in an order drawn from ``secrets.SystemRandom``. No ballot id, day or receipt. Audited."""
-    from app.review.services import neutralise
-
     if not can(actor, "ballots.export"):
         raise NotAllowed(_l("Only an official can export the ballots."))
     if not voting_closed(cycle):
@@ -957,12 +954,8 @@ def export_ballots_csv(actor, cycle: Cycle) -> str:
         label = labels.get(district_id) or (gettext("Whole city") if district_id is None else str(district_id))
         rows.append([label, " ".join(str(n) for n, _v in chosen), " ".join(str(v) for _n, v in chosen)])
     secrets.SystemRandom().shuffle(rows)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([gettext("Envelope"), gettext("Projects (numbers)"), gettext("Points or grades")])
-    writer.writerows([neutralise(cell) for cell in row] for row in rows)
     audit.record(actor, "voting.ballots_exported", cycle, ballots=len(rows))
-    return out.getvalue()
+    return csv_text([gettext("Envelope"), gettext("Projects (numbers)"), gettext("Points or grades")], rows)
 
 
 # --- Casting and changing --------------------------------------------------------------------------------------------

@@ -532,15 +532,6 @@ def test_freeze_due_ballots_freezes_cycles_in_voting_only(ctx, city):
 
 # --- Dashboard helpers -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("=SUM(A1)", "'=SUM(A1)"), ("+33 6", "'+33 6"), ("-2", "'-2"), ("@cmd", "'@cmd"), ("\tx", "'\tx"),
-     ("Vélo", "Vélo"), (12, "12"), (None, ""), ("a=b", "a=b")],
-)
-def test_csv_cells_are_neutralised(value, expected):
-    assert services.neutralise(value) == expected
-
-
 def test_counts_per_status_and_district(ctx, city):
     cycle, district, _official = city
     make_proposal(cycle, district=district)
