@@ -201,14 +201,13 @@ def categories():
                           "Drafts, withdrawn proposals and those hidden by moderation are never listed."))
 def proposals():
     args = s.load_args(s.ProposalArgs(), request.args)
-    cycle = None
+    cycle_id = None
     if args.get("cycle"):
         cycle = public.cycle_by_slug(args["cycle"])
-        if cycle is None:
-            raise s.BadParameters({"cycle": _("no budget cycle has this slug")})
+        cycle_id = cycle.id if cycle else -1  # an unknown cycle has no proposal: an empty page
     district = args.get("district")
     conditions = listing_conditions(
-        db.session, cycle_id=cycle.id if cycle else None, q=args.get("q") or "",
+        db.session, cycle_id=cycle_id, q=args.get("q") or "",
         district_id=-1 if district == "city" else (int(district) if district else None),
         category_id=args.get("category"), status=ProposalStatus(args["status"]) if args.get("status") else None)
     query = select(Proposal).where(*conditions, *public.proposal_conditions()).order_by(*listing_order(args["sort"]))

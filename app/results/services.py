@@ -124,8 +124,6 @@ def _meta(cycle: Cycle, label: str, district: bool, kind: BallotKind, rules, pro
         "instance": cycle.slug,
         "currency": "EUR",
         "language": current_app.config["BABEL_DEFAULT_LOCALE"],
-        # Open data: the licence chosen by the city travels with the file (pabulib's comment format).
-        "comment": f"#1: {current_app.config['DATA_LICENCE']} ({current_app.config['DATA_LICENCE_URL']})",
     }
     if district:
         meta["district"] = label
@@ -265,7 +263,8 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs
     compared = _run_rule(other, election) if other else None
     meta = {**data.meta, "rule": PABULIB_RULES.get(rule, "unknown"),
             "comment": f"#1: counted by Budget Commun with the rule {rule} of app.tally, ties to the smallest "
-                       f"project id (as text)"}
+                       f"project id (as text) #2: open data under the {current_app.config['DATA_LICENCE']} "
+                       f"({current_app.config['DATA_LICENCE_URL']})"}
     text = tally.pabulib.write(election, meta=meta, selected=outcome.winners)
     votes = _votes(election, election.vote_type)
     winners = set(outcome.winners)
