@@ -51,8 +51,8 @@ def build(server_url: str) -> dict:
         servers=[{"url": server_url}],
     )
     for op in OPERATIONS:
-        parameters = [{"in": "path", "name": name, "required": True, "schema": schema}
-                      for name, schema in op.path_params.items()]
+        parameters = [{"in": "path", "name": name, "required": True, "schema": schema, "description": text}
+                      for name, (schema, text) in op.path_params.items()]
         if op.args is not None:
             parameters.append({"in": "query", "schema": op.args})
         spec.path(path=op.path, operations={"get": {

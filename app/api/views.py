@@ -49,7 +49,7 @@ class Operation:
     description: object
     response: type
     args: type | None = None
-    path_params: dict = field(default_factory=dict)  # name -> OpenAPI schema
+    path_params: dict = field(default_factory=dict)  # name -> (OpenAPI schema, description)
     errors: tuple = (404,)
     tag: str = "data"
 
@@ -59,8 +59,8 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
-SLUG_PARAM = {"type": "string", "pattern": s.SLUG_PATTERN}
-ID_PARAM = {"type": "integer", "minimum": 1, "maximum": public.MAX_ID}
+SLUG_PARAM = ({"type": "string", "pattern": s.SLUG_PATTERN}, _l("The budget cycle's slug, as in its web address."))
+ID_PARAM = ({"type": "integer", "minimum": 1, "maximum": public.MAX_ID}, _l("The proposal's number."))
 
 
 def operation(rule: str, *, summary, description, response, args=None, path_params=None, errors=(404,), tag="data"):
