@@ -4,7 +4,7 @@ from wtforms import BooleanField, PasswordField, RadioField, StringField, Submit
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.accounts.forms import PASSWORD_MAX
-from app.core.forms import strip_text
+from app.core.forms import choices, strip_text
 
 _ANSWER = _l("Please choose an answer.")
 
@@ -13,7 +13,7 @@ class ShowNameForm(FlaskForm):
     """Nothing is selected until the resident has chosen once."""
 
     answer = RadioField(_l("On public pages, show"),
-                        choices=[("name", _l("my name")), ("pseudonym", _l("a pseudonym"))],
+                        choices=choices([("name", _l("my name")), ("pseudonym", _l("a pseudonym"))]),
                         validators=[InputRequired(message=_ANSWER)])
     pseudonym = StringField(_l("Pseudonym (optional)"), filters=[strip_text],
                             validators=[Length(max=40, message=_l("At most %(max)d characters."))],
@@ -22,7 +22,7 @@ class ShowNameForm(FlaskForm):
 
 
 class ConsentForm(FlaskForm):
-    answer = RadioField(_l("Your answer"), choices=[("yes", _l("Yes")), ("no", _l("No"))],
+    answer = RadioField(_l("Your answer"), choices=choices([("yes", _l("Yes")), ("no", _l("No"))]),
                         validators=[InputRequired(message=_ANSWER)])
     submit = SubmitField(_l("Save this choice"))
 
