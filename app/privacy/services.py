@@ -351,9 +351,9 @@ def erase_account(user: User, remove_content: bool = False, reason: str = "holde
     - Ballots are untouched: nothing links them to anyone.
     - The audit log keeps what staff did, under a label without name or email.
     """
-    from app.deliberation.models import Comment, CommentUseful, Suspension
+    from app.deliberation.models import Comment, CommentUseful, Report, Suspension
     from app.deliberation.services import _add_to_count
-    from app.proposals.models import Follow, Proposal, ProposalStatus
+    from app.proposals.models import Coauthor, Follow, Proposal, ProposalStatus
     from app.proposals.services import change_status
     from app.voting.models import BirthYearDeclaration, CensusEntry
 
@@ -380,7 +380,10 @@ def erase_account(user: User, remove_content: bool = False, reason: str = "holde
                        .execution_options(synchronize_session=False))
     db.session.execute(update(Comment).where(Comment.author_id == user_id).values(author_id=None, ip_hash="")
                        .execution_options(synchronize_session=False))
-    for model in (Follow, CommentUseful, Notification, AccountToken, ConsentRecord, Suspension, BirthYearDeclaration):
+    db.session.execute(update(Report).where(Report.reporter_id == user_id).values(reporter_id=None)
+                       .execution_options(synchronize_session=False))
+    for model in (Follow, Coauthor, CommentUseful, Notification, AccountToken, ConsentRecord, Suspension,
+                  BirthYearDeclaration):
         db.session.execute(delete(model).where(model.user_id == user_id).execution_options(synchronize_session=False))
     db.session.execute(update(CensusEntry).where(CensusEntry.user_id == user_id).values(user_id=None, bound_at=None)
                        .execution_options(synchronize_session=False))

@@ -11,10 +11,10 @@ from app.core.clock import utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.models import AuditEntry, Notification, OutboxMessage
 from app.cycles.models import PhaseKind
-from app.deliberation.models import Comment
+from app.deliberation.models import Comment, Report, ReportReason
 from app.privacy import services
 from app.privacy.models import ConsentKind, ConsentRecord
-from app.proposals.models import Follow, Proposal, ProposalStatus, Support
+from app.proposals.models import Coauthor, Follow, Proposal, ProposalStatus, Support
 from app.voting import census
 from app.voting import services as voting
 from app.voting.models import Ballot, Participation
@@ -221,6 +221,9 @@ def test_deletion_erases_personal_data_and_keeps_content_as_former_participant(c
     ctx.session.add_all([Support(proposal_id=proposal.id, user_id=user.id),
                          Follow(proposal_id=proposal.id, user_id=user.id)])
     ctx.session.add(OutboxMessage(recipient="camille@example.org", subject="Bonjour Camille", body="..."))
+    ctx.session.add_all([Report(target_type="proposal", target_id=proposal.id, reporter_id=user.id,
+                                reason=ReportReason.SPAM),
+                         Coauthor(proposal_id=proposal.id, user_id=user.id)])
     from app.core import audit
     audit.record(user, "account.password_changed", user)
     services.prepare_download(user)
@@ -235,8 +238,9 @@ def test_deletion_erases_personal_data_and_keeps_content_as_former_participant(c
     kept = ctx.session.get(Comment, comment.id)
     assert kept.author_id is None and kept.body  # stays, unsigned
     assert count(ctx, Support, Support.user_id == user_id) == 1  # still counted
-    for model in (Follow, ConsentRecord, AccountToken):
+    for model in (Follow, ConsentRecord, AccountToken, Coauthor):
         assert count(ctx, model, model.user_id == user_id) == 0
+    assert count(ctx, Report, Report.reporter_id == user_id) == 0 and count(ctx, Report) == 1
     assert count(ctx, OutboxMessage, OutboxMessage.recipient == "camille@example.org") == 0
     labels = " ".join(ctx.session.scalars(select(AuditEntry.actor_label)))
     details = " ".join(ctx.session.scalars(select(AuditEntry.details)))

@@ -214,3 +214,15 @@ def test_the_privacy_page_is_public_and_states_the_configured_periods(client, db
     assert "9 months" in html
     assert f"{app.config['UNCONFIRMED_ACCOUNT_DAYS']} days" in html
     assert services.data_register()  # every entry rendered
+
+
+@pytest.mark.parametrize("agreed", [True, False])
+def test_reviewers_see_the_authors_email_only_when_they_agreed_to_be_contacted(client, db, login_as, agreed):
+    author = make_user(email="auteur@example.org")
+    if agreed:
+        services.set_choice(author, ConsentKind.CONTACT, True)
+    proposal = make_proposal(author=author)
+    db.session.commit()
+    login_as(Role.OFFICIAL)
+    html = client.get(f"/review/proposals/{proposal.id}").get_data(as_text=True)
+    assert ("auteur@example.org" in html) is agreed
