@@ -302,8 +302,8 @@ def personal_data(user: User) -> dict:
                     "bound_at": _when(entry.bound_at)} if entry else None),
         "declared_birth_year": declared.birth_year if declared else None,
         "participation": [{"cycle": cycle.title, "channel": p.channel.value, "day": p.day.isoformat(),
-                           "note": "The register records that you voted, never what: ballots are not linked to "
-                                   "anyone."}
+                           "note": gettext("The register records that you voted, never what: ballots are not "
+                                           "linked to anyone.")}
                           for p, cycle in participations],
         "call_center": [{"name": c.name, "phone": c.phone, "email": c.email, "language": c.language,
                          "consent_at": _when(c.consent_at),

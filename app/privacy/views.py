@@ -25,13 +25,14 @@ def privacy_limit() -> str:
 _rate_limited = limiter.limit(privacy_limit, methods=["POST"])
 
 
-def _forms(current: dict) -> dict:
-    """One small form per choice, each answered on its own; nothing selected until the resident has chosen."""
+def _forms(current: dict, posted: ConsentKind | None = None) -> dict:
+    """One small form per choice, each answered on its own; nothing selected until the resident has chosen.
+    ``posted``: the choice just sent, whose form keeps what was sent; the others show the current answers."""
     forms = {}
     for kind in ConsentKind:
         form = ShowNameForm(prefix=kind.value) if kind == ConsentKind.SHOW_NAME else ConsentForm(prefix=kind.value)
         record = current.get(kind)
-        if record is not None and not form.is_submitted():
+        if record is not None and kind != posted:
             if kind == ConsentKind.SHOW_NAME:
                 form.answer.data = "name" if record.granted else "pseudonym"
             else:
@@ -60,7 +61,7 @@ def choose(kind: str):
         chosen = ConsentKind(kind)
     except ValueError:
         abort(404)
-    forms = _forms({})
+    forms = _forms(services.current_choices(current_user), posted=chosen)
     form = forms[chosen]
     if not form.validate_on_submit():
         return _settings_page(forms, 422)

@@ -226,3 +226,10 @@ def test_reviewers_see_the_authors_email_only_when_they_agreed_to_be_contacted(c
     login_as(Role.OFFICIAL)
     html = client.get(f"/review/proposals/{proposal.id}").get_data(as_text=True)
     assert ("auteur@example.org" in html) is agreed
+
+
+def test_after_a_refused_answer_the_other_choices_still_show_their_current_answer(client, db, login_as):
+    login_as()
+    assert choose(client, "news", answer="yes").status_code == 302
+    html = choose(client, "contact", answer="maybe").get_data(as_text=True)
+    assert '<input checked id="news-answer-0"' in html and "checked id=\"contact-answer" not in html
