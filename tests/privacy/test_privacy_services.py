@@ -358,3 +358,22 @@ def test_the_privacy_page_states_the_configured_retention(ctx, app):
         assert any("7 months" in kind.kept for kind in services.data_register())
     finally:
         app.config["AUDIT_RETENTION_MONTHS"] = 12
+
+
+def test_cli_lists_news_recipients_and_exports_research_rows(app, db):
+    yes = make_user(email="nouvelles@example.org")
+    make_user(email="silence@example.org")
+    city = make_voting_city()
+    with app.test_request_context("/"):
+        services.set_choice(yes, ConsentKind.NEWS, True)
+        services.set_choice(city.voter, ConsentKind.RESEARCH, True)
+        voting.cast(city.voter, city.cycle, one_choice_each(city))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["pb", "news-recipients"])
+    assert listed.exit_code == 0 and listed.output.split() == ["nouvelles@example.org"]
+    exported = runner.invoke(args=["pb", "research-export", city.cycle.slug])
+    assert exported.exit_code == 0
+    assert exported.output.splitlines()[0] == "district,age_bracket,channel,day"
+    assert exported.output.splitlines()[1].startswith("Wazemmes,,web,")
+    assert runner.invoke(args=["pb", "research-export", "no-such-cycle"]).exit_code != 0
