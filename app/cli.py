@@ -87,6 +87,36 @@ def purge_command(months: int | None):
     db.session.commit()
 
 
+@pb.command("research-export")
+@click.argument("cycle_slug")
+@with_appcontext
+def research_export_command(cycle_slug: str):
+    """Print, as CSV, the participation in a cycle of residents who agreed to research: district, age bracket,
+    channel and day; no name, no account, never a ballot."""
+    import csv
+
+    from app.cycles.services import get_cycle_by_slug
+    from app.privacy.services import research_rows
+
+    cycle = get_cycle_by_slug(cycle_slug)
+    if cycle is None:
+        raise click.ClickException(f"No cycle {cycle_slug!r}.")
+    writer = csv.DictWriter(sys.stdout, fieldnames=["district", "age_bracket", "channel", "day"])
+    writer.writeheader()
+    writer.writerows(research_rows(cycle))
+
+
+@pb.command("news-recipients")
+@with_appcontext
+def news_recipients_command():
+    """Print the email addresses of residents who asked for news about future budgets (one a line), for the
+    city's mailing tool."""
+    from app.privacy.services import news_recipients
+
+    for user in news_recipients():
+        click.echo(user.email)
+
+
 @pb.command("tally")
 @click.argument("cycle_slug")
 @click.option("--rule", default=None, help="A counting rule (default: the rule the cycle's ballot rules announce).")

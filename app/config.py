@@ -84,6 +84,16 @@ class Config:
     CALLCENTER_TASK_HOLD_HOURS = 2  # a callback taken longer ago than this can be taken by another agent
     CLAIM_RATE_LIMIT = "5 per minute;20 per hour"  # claim-code attempts per account and per address
 
+    # Personal data (app.privacy): retention periods that ``flask pb purge`` applies and the privacy page states.
+    PRIVACY_CONTACT_EMAIL = ""  # where residents write about their data (the city's data protection officer)
+    UNCONFIRMED_ACCOUNT_DAYS = 30  # an account whose email was never confirmed is erased after this many days
+    AUDIT_RETENTION_MONTHS = 12  # audit log entries (who did what) are deleted after this many months
+    OUTBOX_RETENTION_DAYS = 30  # delivered (or failed) emails are deleted from the outbox after this many days
+    NOTIFICATION_RETENTION_MONTHS = 12  # in-app notifications already read are deleted after this many months
+    ADDRESS_HASH_RETENTION_DAYS = 30  # the keyed hash of a commenter's address (anti-flood) is blanked after this
+    DATA_EXPORT_LINK_MINUTES = 30  # a "download my data" link works once, for this long
+    PRIVACY_RATE_LIMIT = "5 per minute;30 per hour"  # data downloads asked and deletion attempts per address
+
 
 class TestConfig(Config):
     ENV_NAME = "testing"
@@ -130,6 +140,14 @@ ENV_VARIABLES = {
     "CALLCENTER_RETENTION_MONTHS": int,
     "CALLCENTER_TASK_HOLD_HOURS": int,
     "CLAIM_RATE_LIMIT": str,
+    "PRIVACY_CONTACT_EMAIL": str,
+    "UNCONFIRMED_ACCOUNT_DAYS": int,
+    "AUDIT_RETENTION_MONTHS": int,
+    "OUTBOX_RETENTION_DAYS": int,
+    "NOTIFICATION_RETENTION_MONTHS": int,
+    "ADDRESS_HASH_RETENTION_DAYS": int,
+    "DATA_EXPORT_LINK_MINUTES": int,
+    "PRIVACY_RATE_LIMIT": str,
 }
 
 

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -37,6 +37,12 @@ class User(UserMixin, Base):
     suspended_until: Mapped[datetime | None]
     # Changes when the password changes: every other session and remember-me cookie stops working.
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # Privacy settings (app.privacy): shown instead of display_name on public pages while use_pseudonym is set.
+    pseudonym: Mapped[str | None] = mapped_column(String(40), unique=True)
+    use_pseudonym: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set when the account was deleted by its holder: the row stays, emptied of personal data, so that the
+    # participation register keeps its key ("user:<id>") and no new account ever gets this id.
+    deleted_at: Mapped[datetime | None]
 
     district = relationship("District", lazy="joined")
 
@@ -48,9 +54,20 @@ class User(UserMixin, Base):
         return self.email_confirmed_at is not None
 
     @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
     def public_name(self) -> str:
         """The name shown to the public (pages, API, open data) for what this person wrote. Every public place uses
-        this, never ``display_name``: the privacy settings decide what it is."""
+        this, never ``display_name``: the privacy settings decide what it is (name or pseudonym), and a deleted
+        account is a "former participant"."""
+        if self.deleted_at is not None:
+            from flask_babel import gettext  # translated when read; the model itself needs no Flask
+
+            return gettext("Former participant")
+        if self.use_pseudonym and self.pseudonym:
+            return self.pseudonym
         return self.display_name
 
     @property
@@ -64,6 +81,7 @@ class User(UserMixin, Base):
 class TokenPurpose(enum.StrEnum):
     CONFIRM = "confirm"
     RESET = "reset"
+    EXPORT = "export"  # download of one's personal data (app.privacy)
 
 
 class AccountToken(Base):

@@ -35,6 +35,11 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def verify_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the account's password (asked again before a sensitive action)."""
+    return _verify(user.password_hash, password)
+
+
 def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
@@ -50,20 +55,21 @@ def _send(user_or_email, locale: str, template: str, subject, **context) -> None
         queue_mail(recipient, str(subject), body)
 
 
-def _new_token(user: User, purpose: TokenPurpose, hours: int) -> str:
+def new_token(user: User, purpose: TokenPurpose, lifetime: timedelta) -> str:
+    """A random link token for ``user``; only its SHA-256 is stored. It works once and expires after ``lifetime``."""
     raw = secrets.token_urlsafe(32)
     db.session.add(
         AccountToken(
             user=user,
             purpose=purpose.value,
             token_hash=hashlib.sha256(raw.encode()).hexdigest(),
-            expires_at=utcnow() + timedelta(hours=hours),
+            expires_at=utcnow() + lifetime,
         )
     )
     return raw
 
 
-def _usable_token(raw: str, purpose: TokenPurpose) -> AccountToken:
+def usable_token(raw: str, purpose: TokenPurpose) -> AccountToken:
     """The token row if the link can still be used; raise a translated error otherwise."""
     digest = hashlib.sha256(raw.encode()).hexdigest()
     token = db.session.scalar(
@@ -78,9 +84,9 @@ def _usable_token(raw: str, purpose: TokenPurpose) -> AccountToken:
     return token
 
 
-def _take_token(raw: str, purpose: TokenPurpose) -> AccountToken:
+def take_token(raw: str, purpose: TokenPurpose) -> AccountToken:
     """Return the token row if the token is valid, marking it used; raise otherwise."""
-    token = _usable_token(raw, purpose)
+    token = usable_token(raw, purpose)
     # Single use even under concurrency: only one UPDATE can flip used_at from NULL.
     flipped = db.session.execute(
         AccountToken.__table__.update()
@@ -114,13 +120,13 @@ def register(email, password, display_name, locale, district, link_for) -> User 
 
 
 def send_confirmation(user: User, link_for) -> None:
-    raw = _new_token(user, TokenPurpose.CONFIRM, current_app.config["CONFIRM_TOKEN_HOURS"])
+    raw = new_token(user, TokenPurpose.CONFIRM, timedelta(hours=current_app.config["CONFIRM_TOKEN_HOURS"]))
     _send(user, user.locale, "confirm", _l("Confirm your email address"), user=user,
           url=link_for("confirm", raw), hours=current_app.config["CONFIRM_TOKEN_HOURS"])
 
 
 def confirm_email(raw: str) -> User:
-    token = _take_token(raw, TokenPurpose.CONFIRM)
+    token = take_token(raw, TokenPurpose.CONFIRM)
     user = token.user
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
@@ -145,18 +151,18 @@ def request_password_reset(email: str, link_for) -> None:
     user = find_user_by_email(email)
     if user is None:
         return
-    raw = _new_token(user, TokenPurpose.RESET, current_app.config["RESET_TOKEN_HOURS"])
+    raw = new_token(user, TokenPurpose.RESET, timedelta(hours=current_app.config["RESET_TOKEN_HOURS"]))
     _send(user, user.locale, "reset", _l("Reset your password"), user=user, url=link_for("reset", raw),
           hours=current_app.config["RESET_TOKEN_HOURS"])
 
 
 def check_reset_token(raw: str) -> None:
     """Raise if a reset link cannot be used, without using it (to show the form only for valid links)."""
-    _usable_token(raw, TokenPurpose.RESET)
+    usable_token(raw, TokenPurpose.RESET)
 
 
 def reset_password(raw: str, new_password: str) -> User:
-    token = _take_token(raw, TokenPurpose.RESET)
+    token = take_token(raw, TokenPurpose.RESET)
     user = token.user
     _set_password(user, new_password)
     if user.email_confirmed_at is None:

@@ -41,7 +41,7 @@ def dashboard():
 def users():
     filters = UserFilterForm(request.args)
     filters.role.choices = [*choices([("", _("All roles"))]), *role_choices()]
-    query = select(User).order_by(User.display_name, User.id)
+    query = select(User).where(User.deleted_at.is_(None)).order_by(User.display_name, User.id)
     if filters.validate():
         if filters.q.data:
             pattern = f"%{filters.q.data.strip().lower()}%"

@@ -35,7 +35,7 @@ from app.callcenter.models import (
 )
 from app.callcenter.permissions import can
 from app.core import audit, purge
-from app.core.clock import as_utc, local_now, utcnow
+from app.core.clock import as_utc, local_now, months_before, utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.mail import queue_mail
 from app.core.notify import absolute_url
@@ -591,16 +591,6 @@ def _erase(actor, caller: Caller, action: str) -> None:
                 taken_by_id=None, taken_at=None).execution_options(synchronize_session=False))
     audit.record(actor, action, caller, channel="web" if actor is not None else "worker")
     db.session.flush()
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same day and time ``months`` calendar months earlier (the last day of a shorter month)."""
-    import calendar
-
-    year, month = divmod(moment.month - 1 - months, 12)
-    year, month = moment.year + year, month + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def purge_expired(now: datetime | None = None, months: int | None = None) -> int:

@@ -26,3 +26,13 @@ def local_now() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes even for timezone-aware columns: read them back as UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (the last day of a shorter month)."""
+    import calendar
+
+    year, month = divmod(moment.month - 1 - months, 12)
+    year, month = moment.year + year, month + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)

@@ -183,7 +183,7 @@ def _add_to_count(proposal: Proposal, delta: int) -> None:
 
 def _notify_new(actor, proposal: Proposal, comment: Comment, parent: Comment | None) -> None:
     link = f"{proposal_url(proposal)}#comment-{comment.id}"
-    name = actor.display_name
+    name = actor.public_name
     title = proposal.display_title
     if comment.is_official:
         message = lambda: gettext("The city answered on “%(title)s”.", title=title)  # noqa: E731

@@ -14,6 +14,7 @@ from app.cycles.models import Category, Cycle, District
 from app.cycles.phases import allows
 from app.cycles.services import phase_label, phase_of
 from app.extensions import db
+from app.privacy.services import may_contact
 from app.proposals.models import Proposal, ProposalStatus, ReasonTemplate
 from app.proposals.services import status_label
 from app.review import services
@@ -199,6 +200,7 @@ def _render(proposal: Proposal, status: int = 200, posted: tuple[str, object] | 
     phase = phase_of(proposal.cycle)
     return render_template(
         "review/proposal.html", proposal=proposal, forms=forms, phase=phase,
+        author_contact=proposal.author.email if proposal.author and may_contact(proposal.author) else None,
         review_open=allows(phase, "review"), merge_open=allows(phase, "merge"),
         frozen=services.is_frozen(proposal.cycle), below_threshold=services.below_threshold(proposal),
         similar=services.similar_proposals(proposal) if can(current_user, "merge") else [],

@@ -195,7 +195,10 @@ def _authors(proposal: Proposal) -> list:
 
 
 def _tell_people(actor, proposal: Proposal, kind: str, message) -> int:
-    """Followers (in-app, and by email if they asked) plus the authors and co-authors who do not follow (in-app)."""
+    """Followers (in-app, and by email if they asked) plus the authors and co-authors who do not follow (in-app, and
+    by email when they agreed that the city may contact them about their proposals)."""
+    from app.privacy.services import may_contact
+
     actor_id = getattr(actor, "id", None)
     count = notify_followers(proposal, kind, message, exclude_user_id=actor_id)
     following = {user.id for user, _by_email in followers(proposal)}
@@ -203,7 +206,7 @@ def _tell_people(actor, proposal: Proposal, kind: str, message) -> int:
     for person in _authors(proposal):
         if person.id in following or person.id == actor_id:
             continue
-        notify(person, kind, message, link=link, email=False)
+        notify(person, kind, message, link=link, email=may_contact(person))
         count += 1
     return count
 
