@@ -165,16 +165,23 @@ def _votes_text(count: int) -> str:
 
 
 def _why_greedy(data, votes: int) -> list[str]:
+    if not votes and data.get("kind") == "greedy-funded":
+        return [gettext("Nobody chose it, but it still fitted in the money left at the end: this rule buys it "
+                        "anyway.")]
+    if not votes:
+        return [gettext("Nobody chose it.")]
     values = {"rank": data.get("rank", 0), "votes": _votes_text(votes), "cost": money(data.get("cost")),
               "left": money(data.get("money_left"))}
     if data.get("kind") == "greedy-funded":
-        return [gettext("Number %(rank)s in the line, with %(votes)s. It costs %(cost)s and there was still "
-                        "%(left)s: it is bought.", **values)]
-    return [gettext("Number %(rank)s in the line, with %(votes)s. It costs %(cost)s, but only %(left)s was left: "
-                    "it does not fit.", **values)]
+        return [gettext("Number %(rank)s in the line, with %(votes)s. This idea costs %(cost)s and there was still "
+                        "%(left)s: we buy it.", **values)]
+    return [gettext("Number %(rank)s in the line, with %(votes)s. This idea costs %(cost)s, but only %(left)s was "
+                    "left: not enough, we skip it.", **values)]
 
 
 def _why_shares(data, votes: int, max_cost) -> list[str]:
+    if not votes:
+        return [gettext("Nobody chose it, so nobody paid for it.")]
     if data.get("kind") == "mes-funded":
         paid = [ngettext("%(count)s pupil paid %(amount)s", "%(count)s pupils paid %(amount)s each", count,
                          count=number(count), amount=money(amount)) for amount, count in data.get("payments") or []]
@@ -182,13 +189,15 @@ def _why_shares(data, votes: int, max_cost) -> list[str]:
         if gave_all.get("voters"):
             paid.append(ngettext("%(count)s pupil gave all they had left", "%(count)s pupils gave all they had "
                                  "left", gave_all["voters"], count=number(gave_all["voters"])))
-        return [gettext("Its %(count)s supporters paid for it together, out of their shares: %(payments)s.",
+        return [gettext("The %(count)s pupils who chose it paid for it together, out of their shares: %(payments)s.",
                         count=number(data.get("supporters", 0)), payments="; ".join(paid))]
-    result = [gettext("Its %(count)s supporters had only %(money)s left between them, and it costs %(cost)s.",
+    result = [gettext("The %(count)s pupils who chose it had only %(money)s left between them, and this idea costs "
+                      "%(cost)s.",
                       count=number(data.get("supporters", 0)), money=money(data.get("supporters_money")),
                       cost=money(data.get("cost")))]
     if max_cost:
-        result.append(gettext("It would have been chosen if it had cost %(amount)s or less.", amount=money(max_cost)))
+        result.append(gettext("This idea would have been bought if it had cost %(amount)s or less.",
+                              amount=money(max_cost)))
     return result
 
 

@@ -34,6 +34,9 @@ def test_leaving_ballots_out_and_changing_the_money_counts_again(ctx):
     assert funded(sports.greedy) == funded(sports.shares) == {"goals", "pingpong"}
     poorer = counting.simulate(source, budget_cents=100_000)  # 1,000 €: the goals no longer fit
     assert funded(poorer.greedy) == {"pingpong", "birds"}
+    alone = counting.simulate(source, budget_cents=100_000, counted=frozenset(range(1, 13)))
+    birds = next(r for r in alone.greedy.rows if r.project_id == "birds")
+    assert birds.funded and birds.votes == 0 and "Nobody chose it" in birds.why[0]  # greedy spends what is left
     nobody = counting.simulate(source, counted=frozenset())
     assert nobody.greedy is None and nobody.shares is None
 
