@@ -91,9 +91,9 @@ def quiz(slug: str):
             checked = services.record_answers(pupil.learner_key, lesson.slug, answers)
         else:
             checked = services.check_answers(lesson.slug, answers)
-    except services.QuizError as error:
+    except ServiceError as error:  # QuizError names the questions to fix
         db.session.rollback()
-        return _lesson_page(lesson, 422, quiz_error=error, errors=set(error.missing), given=answers)
+        return _lesson_page(lesson, 422, quiz_error=error, errors=set(getattr(error, "missing", ())), given=answers)
     db.session.commit()
     return render_template("lessons/result.html", lesson=lesson, checked=checked, pupil=pupil,
                            kept=can(current_user, "keep_answers", pupil), next_lesson=_next(lesson))

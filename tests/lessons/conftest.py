@@ -9,6 +9,9 @@ from types import SimpleNamespace
 import pytest
 from flask import g
 
+from app.cycles.models import Cycle
+from app.extensions import db
+
 
 def make_pupil(pupil_id: int = 7, cycle=None, pseudonym: str = "Renard orange"):
     school_class = SimpleNamespace(id=3, name="CM2 A", cycle=cycle)
@@ -23,6 +26,10 @@ def sign_in_pupil(app):
 
     def _sign_in(pupil):
         def hook():
+            # as the schools module will: the class's cycle is loaded in the request's own session
+            cycle = pupil.school_class.cycle
+            if cycle is not None:
+                pupil.school_class.cycle = db.session.get(Cycle, cycle.id)
             g.pupil = pupil
 
         hooks.append(hook)

@@ -132,3 +132,21 @@ def test_the_city_lesson_shows_the_projects_chosen_by_the_vote(client, db):
     db.session.commit()
     html = client.get("/lessons/city-projects").get_data(as_text=True)
     assert "Des bancs au parc" in html and "Idée écartée" not in html
+
+
+def test_a_pupil_whose_class_vote_has_closed_counts_their_class_ballots(client, db, sign_in_pupil):
+    from tests.results.conftest import make_counted_city
+
+    city = make_counted_city()
+    db.session.commit()
+    sign_in_pupil(make_pupil(7, cycle=city.cycle))
+    html = client.get("/lessons/counting-votes").get_data(as_text=True)
+    assert "les vrais bulletins du vote de ta classe" in html and "13 bulletins comptés" in html
+
+
+def test_the_pupils_pseudonym_is_escaped_and_a_bad_card_key_is_refused_without_writing(client, db, sign_in_pupil):
+    pupil = sign_in_pupil(make_pupil(7, pseudonym="<b>Loup</b>"))
+    assert "&lt;b&gt;Loup&lt;/b&gt;" in client.get("/lessons/").get_data(as_text=True)
+    pupil.learner_key = "Jean Dupont"  # not a card key: never stored
+    response = send_quiz(client, "public-budget", right("public-budget"))
+    assert response.status_code == 422 and stored(db) == 0
