@@ -150,3 +150,8 @@ def test_the_pupils_pseudonym_is_escaped_and_a_bad_card_key_is_refused_without_w
     pupil.learner_key = "Jean Dupont"  # not a card key: never stored
     response = send_quiz(client, "public-budget", right("public-budget"))
     assert response.status_code == 422 and stored(db) == 0
+
+
+def test_how_it_works_links_to_the_lessons(client):
+    html = client.get("/about").get_data(as_text=True)
+    assert 'href="/lessons/"' in html and 'href="/lessons/counting-votes"' in html
