@@ -160,26 +160,21 @@ def parse_counted(values: list[str], source: Source) -> frozenset[int]:
     return counted
 
 
-def _votes_text(count: int) -> str:
-    return ngettext("%(count)s vote", "%(count)s votes", count, count=number(count))
-
-
 def _why_greedy(data, votes: int) -> list[str]:
+    """Why "most votes first" bought the idea or not (its cost and votes are shown beside)."""
     if not votes and data.get("kind") == "greedy-funded":
         return [gettext("Nobody chose it, but it still fitted in the money left at the end: this rule buys it "
                         "anyway.")]
     if not votes:
         return [gettext("Nobody chose it.")]
-    values = {"rank": data.get("rank", 0), "votes": _votes_text(votes), "cost": money(data.get("cost")),
-              "left": money(data.get("money_left"))}
+    values = {"rank": data.get("rank", 0), "left": money(data.get("money_left"))}
     if data.get("kind") == "greedy-funded":
-        return [gettext("Number %(rank)s in the line, with %(votes)s. This idea costs %(cost)s and there was still "
-                        "%(left)s: we buy it.", **values)]
-    return [gettext("Number %(rank)s in the line, with %(votes)s. This idea costs %(cost)s, but only %(left)s was "
-                    "left: not enough, we skip it.", **values)]
+        return [gettext("Number %(rank)s in the line. There was still %(left)s: we buy it.", **values)]
+    return [gettext("Number %(rank)s in the line, but only %(left)s was left: not enough, we skip it.", **values)]
 
 
 def _why_shares(data, votes: int, max_cost) -> list[str]:
+    """Why equal shares bought the idea or not, with what each pupil paid."""
     if not votes:
         return [gettext("Nobody chose it, so nobody paid for it.")]
     if data.get("kind") == "mes-funded":
@@ -189,12 +184,10 @@ def _why_shares(data, votes: int, max_cost) -> list[str]:
         if gave_all.get("voters"):
             paid.append(ngettext("%(count)s pupil gave all they had left", "%(count)s pupils gave all they had "
                                  "left", gave_all["voters"], count=number(gave_all["voters"])))
-        return [gettext("The %(count)s pupils who chose it paid for it together, out of their shares: %(payments)s.",
-                        count=number(data.get("supporters", 0)), payments="; ".join(paid))]
-    result = [gettext("The %(count)s pupils who chose it had only %(money)s left between them, and this idea costs "
-                      "%(cost)s.",
-                      count=number(data.get("supporters", 0)), money=money(data.get("supporters_money")),
-                      cost=money(data.get("cost")))]
+        return [gettext("Paid for together by the pupils who chose it, out of their shares: %(payments)s.",
+                        payments="; ".join(paid))]
+    result = [gettext("The pupils who chose it had only %(money)s left between them: not enough.",
+                      money=money(data.get("supporters_money")))]
     if max_cost:
         result.append(gettext("This idea would have been bought if it had cost %(amount)s or less.",
                               amount=money(max_cost)))
