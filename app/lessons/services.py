@@ -151,6 +151,19 @@ def progress(learner_keys: list[str]) -> dict[str, dict]:
     return result
 
 
+def lesson_totals(learner_keys: list[str]) -> list[dict]:
+    """Anonymous totals of a group of learners (a class), one per lesson in order, for a teacher's dashboard or to
+    keep after the erasure: ``{"slug", "lesson", "done" (learners who answered its quiz), "score", "questions"}``
+    (right answers and questions summed over those learners)."""
+    per_learner = progress(learner_keys).values()
+    totals = []
+    for lesson in LESSONS:
+        rows = [entry["per_lesson"][lesson.slug] for entry in per_learner if lesson.slug in entry["per_lesson"]]
+        totals.append({"slug": lesson.slug, "lesson": lesson, "done": len(rows),
+                       "score": sum(r["score"] for r in rows), "questions": sum(r["questions"] for r in rows)})
+    return totals
+
+
 def erase(learner_keys: list[str]) -> int:
     """Delete every answer of these learners (end of the school year, a revoked card). Returns the rows deleted."""
     if not learner_keys:

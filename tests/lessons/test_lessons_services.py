@@ -102,3 +102,14 @@ def test_the_database_refuses_a_second_row_for_the_same_learner_and_lesson(ctx):
         ctx.session.add(QuizAnswers(learner_key="pupil:1", lesson_slug="public-budget", answers={}, score=0,
                                     questions=3))
         ctx.session.flush()
+
+
+def test_lesson_totals_count_a_class_without_naming_anyone(ctx):
+    services.record_answers("pupil:1", "public-budget", right("public-budget"))
+    services.record_answers("pupil:2", "public-budget", wrong_first("public-budget"))
+    services.record_answers("pupil:9", "public-budget", right("public-budget"))  # another class
+    totals = services.lesson_totals(["pupil:1", "pupil:2", "pupil:3"])
+    assert [t["slug"] for t in totals] == [lesson.slug for lesson in LESSONS]
+    budget = totals[0]
+    assert (budget["done"], budget["score"], budget["questions"]) == (2, 5, 6)
+    assert all(t["done"] == 0 for t in totals[1:])
