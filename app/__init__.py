@@ -122,6 +122,7 @@ def _import_models() -> None:
     import app.cycles.models  # noqa: F401
     import app.deliberation.models  # noqa: F401
     import app.privacy.models  # noqa: F401
+    import app.lessons.models  # noqa: F401
     import app.proposals.models  # noqa: F401
     import app.results.models  # noqa: F401
     import app.tracking.models  # noqa: F401
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.deliberation.moderation_views import bp as moderation_bp
     from app.deliberation.views import bp as deliberation_bp
     from app.privacy.views import bp as privacy_bp
+    from app.lessons.views import bp as lessons_bp
     from app.proposals.views import bp as proposals_bp
     from app.results.views import bp as results_bp
     from app.review.views import bp as review_bp
@@ -151,7 +153,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp,
                       moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp, codes_bp, callcenter_bp,
-                      results_bp, api_bp, opendata_bp, privacy_bp):
+                      results_bp, api_bp, opendata_bp, privacy_bp, lessons_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 
