@@ -19,7 +19,7 @@ from app.core import audit
 from app.core.clock import utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.notify import notify
-from app.cycles.models import Cycle, District, PhaseKind
+from app.cycles.models import CITY_CYCLES, Cycle, District, PhaseKind
 from app.cycles.phases import allows
 from app.cycles.services import phase_of
 from app.extensions import db
@@ -342,7 +342,8 @@ def delete_reason_template(actor, template: ReasonTemplate) -> None:
 
 def default_cycle() -> Cycle | None:
     """The cycle the dashboard opens on: the newest one in review, else the newest one."""
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
+    cycles = db.session.scalars(select(Cycle).where(CITY_CYCLES)
+                                 .order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
     for cycle in cycles:
         if phase_of(cycle) == PhaseKind.REVIEW:
             return cycle
