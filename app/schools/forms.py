@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import AmountRequired, EurosField, strip_text
+from app.core.forms import AmountRequired, EurosField, choices, strip_text
 
 
 class ActionForm(FlaskForm):
@@ -37,10 +37,10 @@ class BudgetForm(FlaskForm):
                         description=_l("For example “Our playground”."))
     budget = EurosField(_l("Amount (euros)"), validators=[AmountRequired(_l("Please give the amount."))],
                         maximum_cents=10_000_000)
-    kind = RadioField(_l("How pupils vote"), choices=[
+    kind = RadioField(_l("How pupils vote"), choices=choices([
         ("approval", _l("Each pupil ticks the ideas they like (up to three)")),
         ("knapsack", _l("Each pupil fills a basket that fits in the budget (older pupils)")),
-    ], default="approval", validators=[InputRequired()])
+    ]), default="approval", validators=[InputRequired()])
     whole_school = BooleanField(_l("One budget for the whole school (classes of the school without a budget "
                                    "join it)"))
 
@@ -58,7 +58,7 @@ class CardsForm(FlaskForm):
 
 
 class ModerateForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")), ("refuse", _l("Refuse"))],
+    decision = RadioField(_l("Decision"), choices=choices([("approve", _l("Approve")), ("refuse", _l("Refuse"))]),
                           validators=[InputRequired()])
 
 
@@ -83,6 +83,7 @@ class IdeaForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    stance = RadioField(_l("What do you think?"), choices=[("for", _l("I am for")), ("against", _l("I am against"))],
+    stance = RadioField(_l("What do you think?"),
+                        choices=choices([("for", _l("I am for")), ("against", _l("I am against"))]),
                         validators=[InputRequired()])
     body = TextAreaField(_l("Say why, kindly"), filters=[strip_text], validators=[DataRequired(), Length(max=1000)])

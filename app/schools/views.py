@@ -158,7 +158,7 @@ def new_class(school_id: int):
     if not can(current_user, "class.create", school):
         abort(403)
     form = ClassForm()
-    form.grade_level.choices = [(level, services.grade_label(level)) for level in services.GRADES]
+    form.grade_level.choices = choices([(level, services.grade_label(level)) for level in services.GRADES])
     if form.validate_on_submit():
         try:
             klass = services.create_class(current_user, school, form.name.data, form.grade_level.data,
@@ -174,13 +174,13 @@ def new_class(school_id: int):
 
 def _price_form() -> PriceForm:
     form = PriceForm(prefix="price")
-    form.icon.choices = [(key, f"{symbol} {name}") for key, (symbol, name) in services.ICONS.items()]
+    form.icon.choices = choices([(key, f"{symbol} {name}") for key, (symbol, name) in services.ICONS.items()])
     return form
 
 
 def _city_form(klass: SchoolClass) -> CityForm:
     form = CityForm(prefix="city")
-    form.cycle.choices = [(cycle.id, cycle.title) for cycle in services.city_cycles_open()]
+    form.cycle.choices = choices([(cycle.id, cycle.title) for cycle in services.city_cycles_open()])
     return form
 
 
@@ -432,7 +432,8 @@ def new_idea():
         return redirect(url_for("schools.pupil_home"), 303)
     form = IdeaForm()
     prices = {item.id: item for item in services.prices_of(pupil.school_class)}
-    form.price.choices = [(item.id, f"{item.label} — {euros(item.cost_cents)}") for item in prices.values()]
+    form.price.choices = choices([(item.id, f"{item.label} — {euros(item.cost_cents)}")
+                                  for item in prices.values()])
     if form.validate_on_submit():
         try:
             services.propose(pupil, form.title.data, form.why.data, prices.get(form.price.data),
