@@ -568,9 +568,32 @@ class IdeaResult:
     idea: PupilIdea | None
 
 
+def reasons(details: dict, votes: int, ballot_kind: str) -> list[str]:
+    """Why an idea won or lost, in words for children: the class counts "most votes first" (greedy), whose
+    explanation is said simply here; any other case falls back to the engine's explanation."""
+    from flask_babel import gettext
+
+    from app.results.explain import money, sentences, votes_text
+
+    kind = (details or {}).get("kind", "")
+    values = {"rank": (details or {}).get("rank", 0), "votes": votes_text(votes, ballot_kind),
+              "cost": money(details.get("cost")) if details else "", "left": money(details.get("money_left"))
+              if details else ""}
+    if kind == "greedy-funded":
+        return [gettext("In the line of ideas, from the most votes to the fewest, it was number %(rank)s, with "
+                        "%(votes)s. It costs %(cost)s and there was still %(left)s in the money box: it is chosen!",
+                        **values)]
+    if kind == "greedy-skipped":
+        return [gettext("In the line of ideas, from the most votes to the fewest, it was number %(rank)s, with "
+                        "%(votes)s. It costs %(cost)s, but only %(left)s was left in the money box when its turn "
+                        "came: not enough money.", **values)]
+    if kind == "over-budget":
+        return [gettext("It costs %(cost)s: more than all the money of the class.", cost=values["cost"])]
+    return sentences(details, votes, ballot_kind)
+
+
 def results(cycle: Cycle | None) -> tuple[object, list[IdeaResult]]:
     """The published count of the budget and, for each idea, why it won or lost (in the reader's language)."""
-    from app.results.explain import sentences
     from app.results.services import published_run
 
     run = published_run(cycle) if cycle is not None else None
@@ -581,7 +604,7 @@ def results(cycle: Cycle | None) -> tuple[object, list[IdeaResult]]:
     for envelope in run.envelopes:
         for project in sorted(envelope.projects, key=lambda p: p.position):
             rows.append(IdeaResult(project.item.title, project.cost_cents, project.votes, project.selected,
-                                   sentences(project.details, project.votes, run.ballot_kind),
+                                   reasons(project.details, project.votes, run.ballot_kind),
                                    by_proposal.get(project.item.proposal_id)))
     return run, rows
 
