@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -102,6 +102,7 @@ class Cycle(Translated, Base):
 
 # The city's own cycles: every city listing and page filters on this (a school's budget is the school's business).
 CITY_CYCLES = Cycle.school_id.is_(None)
+CITY_CYCLE_IDS = select(Cycle.id).where(CITY_CYCLES).scalar_subquery()  # ``Proposal.cycle_id.in_(...)``
 
 
 class Envelope(Base):

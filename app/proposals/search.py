@@ -79,12 +79,12 @@ class Listing:
 def listing(session, *, cycle_id=None, q="", district_id=None, category_id=None, status=None, sort="newest",
             seed: int = 1, page: int = 1, statuses=None) -> Listing:
     """One page of public proposals with bounded work: a capped count and a LIMIT/OFFSET page (3 queries at most)."""
-    from app.cycles.models import CITY_CYCLES, Cycle
+    from app.cycles.models import CITY_CYCLE_IDS
     from app.proposals.models import Proposal
 
     table = Proposal.__table__
     conditions = [Proposal.hidden_at.is_(None),  # hidden by moderation: out of every listing
-                  Proposal.cycle_id.in_(select(Cycle.id).where(CITY_CYCLES))]  # a school's ideas stay in school
+                  Proposal.cycle_id.in_(CITY_CYCLE_IDS)]  # a school's ideas stay in school
     if statuses:
         conditions.append(Proposal.status.in_(statuses))
     if status:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.core.actions import run_and_flash
 from app.core.errors import ServiceError
 from app.core.forms import choices
-from app.cycles.models import CITY_CYCLES, Category, Cycle, District
+from app.cycles.models import CITY_CYCLE_IDS, CITY_CYCLES, Category, Cycle, District
 from app.cycles.services import cycle_allows, phase_of
 from app.deliberation.moderation_permissions import can as can_moderate
 from app.extensions import db
@@ -98,7 +98,8 @@ def map_view():
         abort(400)
     query = (
         select(Proposal)
-        .where(Proposal.status.in_(PUBLIC_STATUSES), Proposal.latitude.is_not(None), Proposal.hidden_at.is_(None))
+        .where(Proposal.status.in_(PUBLIC_STATUSES), Proposal.latitude.is_not(None), Proposal.hidden_at.is_(None),
+               Proposal.cycle_id.in_(CITY_CYCLE_IDS))
         .order_by(Proposal.id.desc())
         .limit(500)
     )

@@ -19,7 +19,7 @@ from app.core import audit
 from app.core.clock import utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.notify import notify
-from app.cycles.models import CITY_CYCLES, Cycle, District, PhaseKind
+from app.cycles.models import CITY_CYCLE_IDS, CITY_CYCLES, Cycle, District, PhaseKind
 from app.cycles.phases import allows
 from app.cycles.services import phase_of
 from app.extensions import db
@@ -393,7 +393,7 @@ def review_query(cycle: Cycle | None, *, district=None, category_id: int | None 
                  reviewer_id: int | None = None):
     """The review list: ``district`` is None (all), "citywide" or a district id; ``status`` is "waiting", "all"
     or a status value (drafts are never listed)."""
-    query = select(Proposal).where(Proposal.status != S.DRAFT)
+    query = select(Proposal).where(Proposal.status != S.DRAFT, Proposal.cycle_id.in_(CITY_CYCLE_IDS))
     if cycle is not None:
         query = query.where(Proposal.cycle_id == cycle.id)
     if district == "citywide":

@@ -261,3 +261,13 @@ def test_winning_idea_goes_to_the_city(db):
 def test_lesson_progress_is_empty_until_lessons_are_wired(db):
     klass, _teacher, _ = make_class(cards=0)
     assert services.lesson_progress(klass) == {}
+
+
+def test_school_ideas_stay_out_of_review_and_mentions(db):
+    from app.deliberation.services import link_mentions
+    from app.review.services import review_query
+
+    klass, teacher, cards = make_class()
+    idea = approved_idea(klass, teacher, cards[0].pupil)
+    assert idea.proposal_id not in {p.id for p in db.session.scalars(review_query(None, status="all"))}
+    assert "/proposals/" not in link_mentions(f"Voir #{idea.proposal_id}")
