@@ -251,7 +251,8 @@ def next_phase(klass: SchoolClass) -> PhaseKind | None:
 
 
 def _budget_owner(actor, klass: SchoolClass) -> None:
-    """A budget shared by the school is moved by the teacher of the class that created it."""
+    """The class's teacher moves its budget; a budget shared by the school may be moved by the teacher of any class
+    that shares it (they agree among themselves: the school is small)."""
     _require(actor, "class.manage", klass)
     if klass.cycle is None:
         raise ServiceError(_l("This class has no budget yet."))

@@ -29,6 +29,8 @@ def test_teacher_creates_a_class_prints_cards_moderates_and_moves_phases(browser
     sign_in(browser, live, "prof@example.org", PASSWORD)
     browser.get(f"{live}/school/")
     assert_accessible(browser)
+    browser.get(f"{live}/school/{school_id}/teachers")  # the coordinator's page
+    assert_accessible(browser)
     browser.get(f"{live}/school/{school_id}/classes/new")
     assert_accessible(browser)
     fill(browser, {"name": "CM2 B", "school_year": "2026-2027", "grade_level": "5"})
