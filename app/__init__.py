@@ -125,6 +125,7 @@ def _import_models() -> None:
     import app.lessons.models  # noqa: F401
     import app.proposals.models  # noqa: F401
     import app.results.models  # noqa: F401
+    import app.schools.models  # noqa: F401
     import app.tracking.models  # noqa: F401
     import app.voting.models  # noqa: F401
 
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.proposals.views import bp as proposals_bp
     from app.results.views import bp as results_bp
     from app.review.views import bp as review_bp
+    from app.schools.views import bp as schools_bp
     from app.tracking.views import bp as tracking_bp
     from app.voting.census_views import bp as census_bp
     from app.voting.codes_views import bp as codes_bp
@@ -153,7 +155,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, accounts_bp, admin_bp, cycles_bp, proposals_bp, review_bp, tracking_bp,
                       moderation_bp, deliberation_bp, voting_bp, census_bp, paper_bp, codes_bp, callcenter_bp,
-                      results_bp, api_bp, opendata_bp, privacy_bp, lessons_bp):
+                      results_bp, api_bp, opendata_bp, privacy_bp, lessons_bp, schools_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

@@ -21,6 +21,7 @@ def demo_command():
     """Load the demo city (idempotent: run it as often as you like)."""
     from app.demo import issue_demo_codes, load_demo
     from app.extensions import db
+    from app.schools.demo import issue_demo_card
 
     accounts = load_demo()
     click.echo("Demo data loaded. Accounts (email / password):")
@@ -34,6 +35,12 @@ def demo_command():
         for code in codes:
             click.echo(f"  {code}")
         click.echo("Earlier demo codes have been voided.")
+    card = issue_demo_card()
+    db.session.commit()
+    if card:
+        class_code, card_code, pseudonym = card
+        click.echo(f"A pupil's card ({pseudonym}) of the demo class CM1 B, at /school/pupil/sign-in: class code "
+                   f"{class_code}, card code {card_code} (printed again on each run).")
 
 
 @pb.command("worker")

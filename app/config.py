@@ -71,6 +71,9 @@ class Config:
     # Failed voting-code entries per address (wrong, used or cancelled codes, wrong identifiers); successes do not
     # count, so that a school or a library sharing one address is not blocked by its pupils' or readers' votes.
     CODE_RATE_LIMIT = "10 per 10 minutes;60 per day"
+    # Failed pupil sign-ins (class code and card) per address; a class signing in from one address is not blocked
+    # by its successes.
+    PUPIL_RATE_LIMIT = "20 per 10 minutes;100 per day"
     # Flask-Caching: SimpleCache is per process; set CACHE_TYPE=RedisCache and CACHE_REDIS_URL to share it.
     CACHE_TYPE = "SimpleCache"
     CACHE_DEFAULT_TIMEOUT = 60
@@ -114,6 +117,7 @@ ENV_VARIABLES = {
     "PAPER_RATE_LIMIT": str,
     "VOTING_CODE_SECRET": str,
     "CODE_RATE_LIMIT": str,
+    "PUPIL_RATE_LIMIT": str,
     "CACHE_TYPE": str,
     "CACHE_REDIS_URL": str,
     "DESK_CACHE_SECONDS": int,

@@ -28,6 +28,7 @@ from app.proposals.models import (
 )
 from app.proposals.search import normalise
 from app.results.demo import load_results_demo
+from app.schools.demo import load_schools_demo
 from app.tracking.models import ProjectStatus, ProjectTracking, TrackingUpdate
 from app.voting.demo import load_voting_demo
 
@@ -91,6 +92,7 @@ def load_demo() -> list[tuple[str, str, str]]:
     load_voting_demo()
     load_callcenter_demo()
     load_results_demo()
+    load_schools_demo()
     db.session.commit()
     return [(role.value, email, password) for role, email, password, _name, _district in ACCOUNTS]
 

@@ -22,7 +22,7 @@ from app.callcenter.permissions import can
 from app.core.actions import run_and_flash
 from app.core.errors import ServiceError
 from app.core.permissions import require
-from app.cycles.models import Category, Cycle, District
+from app.cycles.models import CITY_CYCLES, Category, Cycle, District
 from app.cycles.services import phase_label, phase_of
 from app.extensions import db, limiter
 from app.proposals.models import Proposal
@@ -349,7 +349,8 @@ def service_active(service_id: int):
 @bp.route("/settings")
 @require(can, "manage")
 def settings():
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
+    cycles = db.session.scalars(select(Cycle).where(CITY_CYCLES)
+                                 .order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
     return render_template("callcenter/settings.html", cycles=cycles, form=ActionForm(),
                            phase_of=phase_of, phase_label=phase_label)
 

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -76,6 +76,9 @@ class Cycle(Translated, Base):
     ballots_sealed_at: Mapped[datetime | None]
     # The call center may record supports given by phone during submission (set on the call center's settings).
     phone_supports: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A school's own budget (app.schools): run by its teachers, never listed among the city's budgets. (No ON DELETE
+    # action: SQLite adds the column in place only without one, see the migration; schools are never deleted.)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
 
     phases: Mapped[list["Phase"]] = relationship(
         back_populates="cycle", cascade="all, delete-orphan", order_by="Phase.starts_at", lazy="selectin"
@@ -91,6 +94,15 @@ class Cycle(Translated, Base):
     @property
     def description(self) -> str:
         return self.localized("description")
+
+    @property
+    def is_school(self) -> bool:
+        return self.school_id is not None
+
+
+# The city's own cycles: every city listing and page filters on this (a school's budget is the school's business).
+CITY_CYCLES = Cycle.school_id.is_(None)
+CITY_CYCLE_IDS = select(Cycle.id).where(CITY_CYCLES).scalar_subquery()  # ``Proposal.cycle_id.in_(...)``
 
 
 class Envelope(Base):

@@ -17,7 +17,7 @@ from app.core import audit
 from app.core.clock import as_utc, utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.i18n import euros
-from app.cycles.models import Category, Cycle, District, Envelope, Phase, PhaseKind
+from app.cycles.models import CITY_CYCLES, Category, Cycle, District, Envelope, Phase, PhaseKind
 from app.cycles.phases import PhaseWindow, allows, current_phase, timeline, windows
 from app.extensions import db
 
@@ -69,7 +69,7 @@ def cycle_state(cycle: Cycle, now=None) -> str:
 def open_cycles(now=None) -> list[Cycle]:
     """Cycles whose current phase is not closed (and that have started), newest first."""
     now = now or utcnow()
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc())).all()
+    cycles = db.session.scalars(select(Cycle).where(CITY_CYCLES).order_by(Cycle.created_at.desc())).all()
     return [c for c in cycles if cycle_state(c, now) == "open"]
 
 
@@ -77,13 +77,15 @@ def cycles_by_state(now=None) -> dict[str, list[Cycle]]:
     """Every cycle grouped for the public list: open, upcoming and past, each newest first."""
     now = now or utcnow()
     groups: dict[str, list[Cycle]] = {"open": [], "upcoming": [], "past": []}
-    for cycle in db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc())):
+    for cycle in db.session.scalars(select(Cycle).where(CITY_CYCLES)
+                                   .order_by(Cycle.created_at.desc(), Cycle.id.desc())):
         groups[cycle_state(cycle, now)].append(cycle)
     return groups
 
 
 def get_cycle_by_slug(slug: str) -> Cycle | None:
-    return db.session.scalar(select(Cycle).where(Cycle.slug == slug[:80]))
+    """A city cycle by its slug (a school's budget has no page among the city's)."""
+    return db.session.scalar(select(Cycle).where(Cycle.slug == slug[:80], CITY_CYCLES))
 
 
 def phase_row(cycle: Cycle, kind: PhaseKind) -> Phase | None:

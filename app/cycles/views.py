@@ -13,7 +13,7 @@ from app.core.permissions import require
 from app.core.rendering import render_markdown, safe_html
 from app.cycles import services
 from app.cycles.forms import CategoryForm, ClosePhaseForm, DeleteForm, DistrictForm, ExtendPhaseForm, cycle_form
-from app.cycles.models import Category, Cycle, District, PhaseKind
+from app.cycles.models import CITY_CYCLES, Category, Cycle, District, PhaseKind
 from app.cycles.permissions import can
 from app.cycles.phases import PHASE_ALLOWS, allows
 from app.extensions import db
@@ -116,7 +116,8 @@ def _status(form) -> int:
 @bp.route("/admin/budgets")
 @require(can, "cycle.manage")
 def admin_cycles():
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
+    cycles = db.session.scalars(select(Cycle).where(CITY_CYCLES)
+                                 .order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
     return render_template("cycles/admin_cycles.html", cycles=cycles, now=utcnow())
 
 

@@ -22,6 +22,7 @@ from app.core.clock import utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.notify import notify
 from app.core.rendering import render_markdown
+from app.cycles.models import CITY_CYCLE_IDS
 from app.cycles.phases import allows
 from app.cycles.services import phase_of
 from app.deliberation.models import Comment, CommentUseful, Stance, Visibility
@@ -144,7 +145,7 @@ def link_mentions(text: str) -> str:
         return text
     found = db.session.scalars(
         select(Proposal).where(Proposal.id.in_(wanted), Proposal.status != ProposalStatus.DRAFT,
-                               Proposal.hidden_at.is_(None))
+                               Proposal.hidden_at.is_(None), Proposal.cycle_id.in_(CITY_CYCLE_IDS))
     ).all()
     links = {p.id: proposal_url(p) for p in found}
 

@@ -9,6 +9,8 @@ STAFF = {Role.OFFICIAL, Role.MODERATOR}
 def can(user, action: str, proposal=None) -> bool:
     signed_in = user is not None and user.is_authenticated
     if action == "view":
+        if proposal.cycle.school_id is not None:  # a school's ideas are seen in the school's pages only
+            return False
         if proposal.status != ProposalStatus.DRAFT:
             return True
         return signed_in and (proposal.author_id == user.id or user.role in STAFF)

@@ -80,9 +80,11 @@ def listing_conditions(session, *, cycle_id=None, q="", district_id=None, catego
                        statuses=None) -> list:
     """The WHERE clauses of the public listing's filters (the web page and the API share them). ``district_id``
     -1 means proposals for the whole city."""
+    from app.cycles.models import CITY_CYCLE_IDS
     from app.proposals.models import Proposal
 
-    conditions = [Proposal.hidden_at.is_(None)]  # hidden by moderation: out of every listing
+    conditions = [Proposal.hidden_at.is_(None),  # hidden by moderation: out of every listing
+                  Proposal.cycle_id.in_(CITY_CYCLE_IDS)]  # a school's ideas stay in school
     if statuses:
         conditions.append(Proposal.status.in_(statuses))
     if status:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.core.actions import run_and_flash
 from app.core.errors import ServiceError
 from app.core.forms import choices
-from app.cycles.models import Category, Cycle, District
+from app.cycles.models import CITY_CYCLE_IDS, CITY_CYCLES, Category, Cycle, District
 from app.cycles.services import cycle_allows, phase_of
 from app.deliberation.moderation_permissions import can as can_moderate
 from app.extensions import db
@@ -35,13 +35,13 @@ def _load(proposal_id: int) -> Proposal:
 
 def _cycle_from_args() -> Cycle | None:
     slug = request.args.get("cycle", "")[:80]
-    return db.session.scalar(select(Cycle).where(Cycle.slug == slug)) if slug else None
+    return db.session.scalar(select(Cycle).where(Cycle.slug == slug, CITY_CYCLES)) if slug else None
 
 
 def _listing_form() -> tuple[ListingForm, dict | None, Cycle | None]:
     """The filter form with its options, and the validated filters (invalid values are ignored with a 400)."""
     form = ListingForm(request.args)
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc())).all()
+    cycles = db.session.scalars(select(Cycle).where(CITY_CYCLES).order_by(Cycle.created_at.desc())).all()
     districts = db.session.scalars(select(District).order_by(District.name)).all()
     categories = db.session.scalars(select(Category).order_by(Category.slug)).all()
     form.cycle.choices = choices([("", _("All budgets"))] + [(c.slug, c.title) for c in cycles])
@@ -98,7 +98,8 @@ def map_view():
         abort(400)
     query = (
         select(Proposal)
-        .where(Proposal.status.in_(PUBLIC_STATUSES), Proposal.latitude.is_not(None), Proposal.hidden_at.is_(None))
+        .where(Proposal.status.in_(PUBLIC_STATUSES), Proposal.latitude.is_not(None), Proposal.hidden_at.is_(None),
+               Proposal.cycle_id.in_(CITY_CYCLE_IDS))
         .order_by(Proposal.id.desc())
         .limit(500)
     )

@@ -44,7 +44,7 @@ def _cycle(slug: str):
 
 def _visible_run(run_id: int):
     run = services.get_run(run_id)
-    if run is None or not can(current_user, "results.view", run):
+    if run is None or run.cycle.is_school or not can(current_user, "results.view", run):
         abort(404)
     return run
 

@@ -18,7 +18,7 @@ from app.core.clock import utcnow
 from app.core.csvfile import csv_text, euros_plain
 from app.core.errors import NotAllowed, ServiceError
 from app.core.notify import notify
-from app.cycles.models import Cycle, District, PhaseKind
+from app.cycles.models import CITY_CYCLE_IDS, CITY_CYCLES, Cycle, District, PhaseKind
 from app.cycles.phases import allows
 from app.cycles.services import phase_of
 from app.extensions import db
@@ -341,7 +341,8 @@ def delete_reason_template(actor, template: ReasonTemplate) -> None:
 
 def default_cycle() -> Cycle | None:
     """The cycle the dashboard opens on: the newest one in review, else the newest one."""
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
+    cycles = db.session.scalars(select(Cycle).where(CITY_CYCLES)
+                                 .order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
     for cycle in cycles:
         if phase_of(cycle) == PhaseKind.REVIEW:
             return cycle
@@ -391,7 +392,7 @@ def review_query(cycle: Cycle | None, *, district=None, category_id: int | None 
                  reviewer_id: int | None = None):
     """The review list: ``district`` is None (all), "citywide" or a district id; ``status`` is "waiting", "all"
     or a status value (drafts are never listed)."""
-    query = select(Proposal).where(Proposal.status != S.DRAFT)
+    query = select(Proposal).where(Proposal.status != S.DRAFT, Proposal.cycle_id.in_(CITY_CYCLE_IDS))
     if cycle is not None:
         query = query.where(Proposal.cycle_id == cycle.id)
     if district == "citywide":

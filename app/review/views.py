@@ -10,7 +10,7 @@ from app.core.errors import ServiceError
 from app.core.forms import choices
 from app.core.permissions import require
 from app.core.rendering import safe_html
-from app.cycles.models import Category, Cycle, District
+from app.cycles.models import CITY_CYCLES, Category, Cycle, District
 from app.cycles.phases import allows
 from app.cycles.services import phase_label, phase_of
 from app.extensions import db
@@ -56,7 +56,8 @@ def _page() -> int:
 
 def _load_proposal(proposal_id: int) -> Proposal:
     proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or proposal.status == ProposalStatus.DRAFT:  # a draft is private to its author
+    # a draft is private to its author; a school's idea belongs to the school's pages
+    if proposal is None or proposal.status == ProposalStatus.DRAFT or proposal.cycle.is_school:
         abort(404)
     return proposal
 
@@ -66,7 +67,8 @@ def _load_proposal(proposal_id: int) -> Proposal:
 def _filters() -> tuple[ReviewFilterForm, dict]:
     """The dashboard's filters from the query string; invalid ones are reported and ignored."""
     form = ReviewFilterForm(request.args)
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
+    cycles = db.session.scalars(select(Cycle).where(CITY_CYCLES)
+                                 .order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
     fill_rows(form.cycle, cycles, lambda c: c.title)
     districts = db.session.scalars(select(District).order_by(District.name)).all()
     form.district.choices = choices([("", _("All districts")), ("citywide", _("City-wide"))]

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.core.clock import local_now
 from app.core.errors import NotAllowed, ServiceError
 from app.core.permissions import require
-from app.cycles.models import Cycle
+from app.cycles.models import CITY_CYCLES, Cycle
 from app.cycles.services import cycle_allows
 from app.extensions import db
 from app.proposals.models import Proposal
@@ -35,7 +35,7 @@ def tracking_helpers():
 
 
 def _cycle(slug: str) -> Cycle:
-    return db.session.scalar(select(Cycle).where(Cycle.slug == slug[:80])) or abort(404)
+    return db.session.scalar(select(Cycle).where(Cycle.slug == slug[:80], CITY_CYCLES)) or abort(404)
 
 
 def _tracking(tracking_id: int) -> ProjectTracking:
@@ -80,7 +80,8 @@ def photo(token: str):
 @bp.route("/tracking/")
 @require(can, "manage")
 def index():
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
+    cycles = db.session.scalars(select(Cycle).where(CITY_CYCLES)
+                                 .order_by(Cycle.created_at.desc(), Cycle.id.desc())).all()
     counts = dict(db.session.execute(
         select(Proposal.cycle_id, func.count()).where(Proposal.status.in_(services.TRACKABLE))
         .group_by(Proposal.cycle_id)
