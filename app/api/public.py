@@ -11,11 +11,11 @@ Every reader of the API and the exports goes through these functions, so that th
 Presenters return plain dicts; ``app.api.schemas`` dumps them, which also drops any key a schema does not declare.
 """
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.clock import as_utc
-from app.cycles.models import Category, Cycle, District
+from app.cycles.models import CITY_CYCLES, Category, Cycle, District
 from app.cycles.services import phase_of
 from app.extensions import db
 from app.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus, StatusChange
@@ -34,10 +34,9 @@ COSTED = frozenset({ProposalStatus.FEASIBLE, ProposalStatus.SELECTED, ProposalSt
 # --- Which rows ---------------------------------------------------------------------------------------------------
 
 def city_cycle_clause():
-    """City cycles only. A school's or class's budget must never be listed. No column marks them yet (the schools
-    module adds one): when it does, this is the one line to change (e.g. ``Cycle.school_class_id.is_(None)``);
-    every query of the API and the exports goes through it."""
-    return true()
+    """City cycles only: a school's or class's budget is never listed (``app.cycles.models.CITY_CYCLES``). Every
+    query of the API and the exports goes through it."""
+    return CITY_CYCLES
 
 
 def cycles_query():
