@@ -98,11 +98,32 @@ def grade_label(level: int) -> str:
 
 
 def lesson_progress(school_class: SchoolClass) -> dict:
-    """The lessons' progress of the class, for the teacher's dashboard.
+    """The lessons' progress of the class, for the teacher's dashboard: ``{"totals": [...], "pupils": [...]}``.
 
-    Placeholder: returns an empty dict for now; the lessons module (``app.lessons``) fills it in when it is wired
-    in. The dashboard shows the spot, marked, and says there is no progress yet while this is empty."""
-    return {}
+    ``totals`` has one entry per lesson (``app.lessons.services.lesson_totals``: pupils who answered its quiz, right
+    answers and questions); ``pupils`` pairs each card's pseudonym with its own progress (lessons done, score), never
+    shown to classmates. After the erasure, only the anonymous totals kept in ``school_class.totals`` remain."""
+    from app.lessons import services as lessons
+    from app.lessons.content import LESSONS
+
+    titles = {lesson.slug: lesson.title for lesson in LESSONS}
+    if school_class.erased_at is not None:
+        totals, pupils = (school_class.totals or {}).get("lessons", []), []
+    else:
+        pupils = list(db.session.scalars(select(Pupil).where(Pupil.class_id == school_class.id,
+                                                             Pupil.revoked_at.is_(None)).order_by(Pupil.id)))
+        totals = _lesson_totals([pupil.learner_key for pupil in pupils])
+    progress = lessons.progress([pupil.learner_key for pupil in pupils])
+    return {"totals": [row | {"title": titles[row["slug"]]} for row in totals if row["slug"] in titles],
+            "pupils": [(pupil.pseudonym, progress[pupil.learner_key]) for pupil in pupils]}
+
+
+def _lesson_totals(learner_keys: list[str]) -> list[dict]:
+    """Anonymous totals per lesson (slug, pupils done, right answers, questions): plain data, kept after erasure."""
+    from app.lessons import services as lessons
+
+    return [{key: row[key] for key in ("slug", "done", "score", "questions")}
+            for row in lessons.lesson_totals(learner_keys)]
 
 
 # --- Schools and teachers ---------------------------------------------------------------------------------------------
@@ -634,9 +655,13 @@ def participation(klass: SchoolClass) -> dict:
 def _erase(klass: SchoolClass) -> int:
     """Erase the pupils' data of a class: cards, comments, ideas that did not reach the ballot, the register rows;
     keep the anonymous totals and the results (the ballot's ideas, the count, the anonymous ballots)."""
-    klass.totals = {**(klass.totals or {}), **participation(klass)}
+    from app.lessons import services as lessons
+
     pupil_ids = list(db.session.scalars(select(Pupil.id).where(Pupil.class_id == klass.id)))
     keys = [f"pupil:{pid}" for pid in pupil_ids]
+    klass.totals = {**(klass.totals or {}), **participation(klass),
+                    "lessons": _lesson_totals(keys)}
+    lessons.erase(keys)
     erased = len(pupil_ids)
     if keys and klass.cycle_id is not None:
         db.session.execute(delete(Participation).where(Participation.cycle_id == klass.cycle_id,

@@ -1,0 +1,63 @@
+"""The schools module and the lessons: a class's dashboard shows its quiz progress; erasing the class deletes the
+pupils' answers and keeps only the anonymous totals per lesson."""
+
+from sqlalchemy import select
+
+from app.lessons import services as lessons
+from app.lessons.content import LESSONS
+from app.lessons.models import QuizAnswers
+from app.schools import services
+from tests.conftest import login
+from tests.schools.conftest import make_class
+
+
+def _all_right(lesson) -> dict[str, str]:
+    return {question.key: question.answer for question in lesson.questions}
+
+
+def _half_right(lesson) -> dict[str, str]:
+    wrong = {q.key: next(c.key for c in q.choices if c.key != q.answer) for q in lesson.questions}
+    return wrong | {lesson.questions[0].key: lesson.questions[0].answer}
+
+
+def test_dashboard_progress_counts_the_class_pupils_only(db):
+    klass, teacher, cards = make_class(cards=3)
+    other, _, other_cards = make_class(cards=1)
+    first = LESSONS[0]
+    lessons.record_answers(cards[0].pupil.learner_key, first.slug, _all_right(first))
+    lessons.record_answers(cards[1].pupil.learner_key, first.slug, _half_right(first))
+    lessons.record_answers(other_cards[0].pupil.learner_key, first.slug, _all_right(first))
+    progress = services.lesson_progress(klass)
+    row = progress["totals"][0]
+    assert (row["slug"], row["done"], row["score"], row["questions"]) == (
+        first.slug, 2, len(first.questions) + 1, 2 * len(first.questions))
+    assert all(r["done"] == 0 for r in progress["totals"][1:])
+    per_card = dict(progress["pupils"])
+    assert per_card[cards[0].pupil.pseudonym]["done"] == 1 and per_card[cards[2].pupil.pseudonym]["done"] == 0
+    assert len(per_card) == 3  # the other class's pupil is not there
+
+
+def test_erasure_deletes_answers_and_keeps_anonymous_totals(db):
+    klass, teacher, cards = make_class(cards=2)
+    other, _, other_cards = make_class(cards=1)
+    first = LESSONS[0]
+    for card in cards + other_cards:
+        lessons.record_answers(card.pupil.learner_key, first.slug, _all_right(first))
+    services.erase_pupils(teacher, klass)
+    keys = set(db.session.scalars(select(QuizAnswers.learner_key)))
+    assert keys == {other_cards[0].pupil.learner_key}
+    progress = services.lesson_progress(klass)
+    assert progress["pupils"] == [] and progress["totals"][0]["done"] == 2
+    assert str(progress["totals"][0]["title"]) == str(first.title)
+
+
+def test_dashboard_page_shows_lesson_progress(client, db):
+    klass, teacher, cards = make_class(cards=1)
+    first = LESSONS[0]
+    lessons.record_answers(cards[0].pupil.learner_key, first.slug, _all_right(first))
+    db.session.commit()
+    login(client, teacher)
+    page = client.get(f"/school/classes/{klass.id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Lesson progress" in html and str(first.title) in html and cards[0].pupil.pseudonym in html
