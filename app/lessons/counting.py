@@ -25,6 +25,8 @@ from app.tally.explain import max_funded_cost
 GREEDY = "greedy"
 EQUAL_SHARES = "mes-cost"  # equal shares of the money, no completion: what is left stays in the pot, as children see
 MAX_BUDGET_CENTS = 100_000_000  # a million euros: enough for any class or school
+# Fewer ballots than this and a pupil could recognise a classmate's ballot: the lesson shows the sample vote instead.
+MIN_CLASS_BALLOTS = 5
 SAMPLE_FILE = Path(__file__).parent / "data" / "sample_election.json"
 SAMPLE_NAMES = {
     "goals": _l("New football goals"),
@@ -105,14 +107,14 @@ def sample_source() -> Source:
 
 
 def class_source(cycle) -> Source | None:
-    """The class's ballots once its vote has closed, or None (no cycle, vote still open, no ballot)."""
+    """The class's ballots once its vote has closed, or None (no cycle, vote still open, too few ballots)."""
     from app.results.services import envelope_elections, voting_closed
 
     if cycle is None or not voting_closed(cycle):
         return None
     envelopes = envelope_elections(cycle)
     envelope = next((e for e in envelopes if e.key is None), envelopes[0] if envelopes else None)
-    if envelope is None or not envelope.election.ballots:
+    if envelope is None or len(envelope.election.ballots) < MIN_CLASS_BALLOTS:
         return None
     election = envelope.election
     names = {p.id: p.name for p in election.projects}

@@ -70,6 +70,12 @@ def test_a_class_with_a_closed_vote_counts_its_own_ballots_in_a_fixed_order(ctx)
     assert sim.greedy is not None and sim.shares is not None
 
 
+def test_a_class_with_too_few_ballots_gets_the_sample(ctx, monkeypatch):
+    city = make_counted_city()
+    monkeypatch.setattr(counting, "MIN_CLASS_BALLOTS", 14)  # the counted city has 13 city-wide ballots
+    assert counting.source_for(make_pupil(cycle=city.cycle)).kind == "sample"
+
+
 def test_a_class_still_voting_or_without_a_vote_gets_the_sample(ctx):
     city = make_counted_city(phase=PhaseKind.VOTING)
     assert counting.source_for(make_pupil(cycle=city.cycle)).kind == "sample"  # never while pupils still vote
