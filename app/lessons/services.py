@@ -173,10 +173,12 @@ def erase(learner_keys: list[str]) -> int:
 
 
 def city_cycle() -> Cycle | None:
-    """The most recent budget cycle with projects chosen by the vote, for the lesson on the city's projects."""
+    """The most recent city budget cycle (never a school's) with projects chosen by the vote, for the lesson on the
+    city's projects."""
+    from app.cycles.models import CITY_CYCLES
     from app.tracking.services import TRACKABLE
 
     return db.session.scalar(
-        select(Cycle).where(Cycle.id.in_(select(Proposal.cycle_id).where(Proposal.status.in_(TRACKABLE))))
+        select(Cycle).where(CITY_CYCLES, Cycle.id.in_(select(Proposal.cycle_id).where(Proposal.status.in_(TRACKABLE))))
         .order_by(Cycle.created_at.desc(), Cycle.id.desc()).limit(1)
     )

@@ -61,3 +61,16 @@ def test_dashboard_page_shows_lesson_progress(client, db):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Lesson progress" in html and str(first.title) in html and cards[0].pupil.pseudonym in html
+
+
+def test_the_city_projects_lesson_never_shows_a_school_budget(db):
+    from app.proposals.models import ProposalStatus
+    from tests.factories import make_cycle, make_proposal
+
+    city = make_cycle()
+    make_proposal(city, status=ProposalStatus.SELECTED)
+    klass, teacher, cards = make_class(cards=1)  # created after the city's cycle
+    idea = services.propose(cards[0].pupil, "Un banc", "Pour lire dehors.", services.prices_of(klass)[0])
+    idea.proposal.status = ProposalStatus.SELECTED
+    db.session.flush()
+    assert lessons.city_cycle().id == city.id
