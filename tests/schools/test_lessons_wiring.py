@@ -74,3 +74,25 @@ def test_the_city_projects_lesson_never_shows_a_school_budget(db):
     idea.proposal.status = ProposalStatus.SELECTED
     db.session.flush()
     assert lessons.city_cycle().id == city.id
+
+
+def test_a_signed_in_pupil_card_keeps_its_quiz_answers(client, db):
+    """The lessons read the pupil of the schools module (``g.pupil``): a real card's answers are kept under its key,
+    and a revoked card's session keeps nothing more."""
+    from tests.conftest import csrf_token
+    from tests.schools.test_views import sign_in_pupil
+
+    klass, teacher, cards = make_class(cards=1)
+    db.session.commit()
+    sign_in_pupil(client, klass, cards[0].code)
+    first = LESSONS[0]
+    answers = {f"q-{key}": value for key, value in _all_right(first).items()}
+    response = client.post(f"/lessons/{first.slug}/quiz",
+                           data={"csrf_token": csrf_token(client, f"/lessons/{first.slug}"), **answers})
+    assert response.status_code == 200
+    assert lessons.progress([cards[0].pupil.learner_key])[cards[0].pupil.learner_key]["done"] == 1
+    services.erase_pupils(teacher, klass)
+    db.session.commit()
+    client.post(f"/lessons/{first.slug}/quiz",
+                data={"csrf_token": csrf_token(client, f"/lessons/{first.slug}"), **answers})
+    assert db.session.scalars(select(QuizAnswers)).all() == []
