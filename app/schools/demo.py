@@ -72,7 +72,22 @@ def load_schools_demo() -> None:
     for card, chosen in enumerate(VOTES):
         services.vote(pupils[card], [by_title[titles[index]] for index in chosen])
     services.move_phase(teacher, klass)  # results: counted and published
+    _demo_lessons(pupils)
     db.session.flush()
+
+
+def _demo_lessons(pupils) -> None:
+    """Lesson progress of CM2 A: most pupils did the first quiz, fewer the next ones; a few wrong answers."""
+    from app.lessons.content import LESSONS
+    from app.lessons.services import record_answers
+
+    for lesson, done in zip(LESSONS[:3], (8, 5, 2), strict=True):
+        for index, pupil in enumerate(pupils[:done]):
+            answers = {question.key: question.answer for question in lesson.questions}
+            if index % 3 == 2:  # one pupil in three misses the first question
+                first = lesson.questions[0]
+                answers[first.key] = next(choice.key for choice in first.choices if choice.key != first.answer)
+            record_answers(pupil.learner_key, lesson.slug, answers)
 
 
 def issue_demo_card() -> tuple[str, str, str] | None:

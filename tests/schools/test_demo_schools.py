@@ -22,6 +22,8 @@ def test_demo_school_is_idempotent_and_complete(db, app):
     run, rows = services.results(classes["CM2 A"].cycle)
     assert run is not None and any(row.selected for row in rows) and sum(row.votes for row in rows) > 0
     assert db.session.scalar(select(func.count()).select_from(Pupil)) == 18
+    lessons = services.lesson_progress(classes["CM2 A"])["totals"]
+    assert [row["done"] for row in lessons[:3]] == [8, 5, 2] and lessons[0]["score"] < lessons[0]["questions"]
     with app.test_request_context():
         class_code, card_code, _name = issue_demo_card()
         assert services.sign_in(class_code, card_code).school_class == classes["CM1 B"]
