@@ -85,6 +85,7 @@ def test_a_signed_in_pupil_card_keeps_its_quiz_answers(client, db):
     klass, teacher, cards = make_class(cards=1)
     db.session.commit()
     sign_in_pupil(client, klass, cards[0].code)
+    assert 'href="/lessons/"' in client.get("/school/pupil/").get_data(as_text=True)
     first = LESSONS[0]
     answers = {f"q-{key}": value for key, value in _all_right(first).items()}
     response = client.post(f"/lessons/{first.slug}/quiz",
