@@ -213,7 +213,7 @@ class ResultEnvelope(Schema):
     rule = fields.String(required=True)
     tie_breaking = fields.String(required=True)
     comparison_rule = _nullable(fields.String)
-    published_at = _nullable(fields.String)
+    published_at = _nullable(fields.String, metadata={"format": "date-time"})
     budget_cents = fields.Integer(required=True)
     spent_cents = fields.Integer(required=True)
     comparison_spent_cents = _nullable(fields.Integer)

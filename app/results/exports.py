@@ -2,6 +2,7 @@
 
 from flask_babel import gettext
 
+from app.core.clock import as_utc
 from app.core.csvfile import csv_text, euros_plain
 from app.results.explain import sentences
 from app.results.models import TallyEnvelope, TallyRun
@@ -40,7 +41,7 @@ def results_json(run: TallyRun, envelope: TallyEnvelope, ballot_file_url: str) -
         "rule": run.rule,
         "tie_breaking": run.tie_breaking,
         "comparison_rule": run.comparison_rule or None,
-        "published_at": run.published_at.isoformat() if run.published_at else None,
+        "published_at": as_utc(run.published_at).isoformat() if run.published_at else None,
         "budget_cents": envelope.budget_cents,
         "spent_cents": envelope.spent_cents,
         "comparison_spent_cents": envelope.comparison_spent_cents,

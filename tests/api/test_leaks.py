@@ -51,3 +51,17 @@ def test_nothing_personal_hidden_or_unpublished_leaves_through_the_api_or_the_fi
         if path.endswith(".json") or path.startswith("/api/v1"):
             assert "voter_key" not in text and "receipt" not in text, path
     json.loads(answers["/data/catalog.jsonld"])
+
+
+def test_people_appear_only_by_their_public_name(client, published, monkeypatch):
+    """The privacy settings decide ``User.public_name`` (a pseudonym, "former participant"): the API and every file
+    must show that, never the display name."""
+    from app.accounts.models import User
+
+    monkeypatch.setattr(User, "public_name", property(lambda user: f"Pseudonyme {user.id}"))
+    answers = walk(client, ["/api/v1/", "/data/"])
+    everything = "\n".join(answers.values())
+    assert "Author Publicname" not in everything
+    assert f"Pseudonyme {published.author.id}" in answers[f"/api/v1/proposals/{published.located.id}"]
+    assert f"Pseudonyme {published.author.id}" in answers[f"/data/{published.slug}/proposals.csv"]
+    assert f"Pseudonyme {published.author.id}" in answers[f"/data/{published.slug}/proposals.geojson"]
