@@ -503,6 +503,13 @@ def data_register() -> list[DataKind]:
                  gettext("Erased %(months)d months after the budgets concerned close, or at once when you ask.",
                          months=config["CALLCENTER_RETENTION_MONTHS"]),
                  gettext("Call-center agents and city officials.")),
+        DataKind(gettext("Schools: pupils' cards (a pseudonym such as an animal and a colour, a sign-in code kept "
+                         "only as a keyed fingerprint), their ideas, comments and quiz answers; never a name, email "
+                         "or date of birth"),
+                 gettext("So that a class can run its own budget and follow the lessons."),
+                 gettext("Erased at the end of the school year (or earlier, by the teacher); only anonymous totals "
+                         "and the class's results remain."),
+                 gettext("The class's teacher; classmates see ideas and comments once the teacher approved them.")),
         DataKind(gettext("Notifications and emails sent to you"),
                  gettext("To tell you what happens to the projects you follow."),
                  gettext("Read notifications: %(months)d months. Emails, once delivered: %(days)d days.",

@@ -213,6 +213,7 @@ def test_the_privacy_page_is_public_and_states_the_configured_periods(client, db
         app.config["AUDIT_RETENTION_MONTHS"] = 12
     assert "9 months" in html
     assert f"{app.config['UNCONFIRMED_ACCOUNT_DAYS']} days" in html
+    assert "pupils&#39; cards" in html and "end of the school year" in html  # the schools' data too
     assert services.data_register()  # every entry rendered
 
 
