@@ -121,8 +121,8 @@ def _import_models() -> None:
     import app.core.models  # noqa: F401
     import app.cycles.models  # noqa: F401
     import app.deliberation.models  # noqa: F401
-    import app.privacy.models  # noqa: F401
     import app.lessons.models  # noqa: F401
+    import app.privacy.models  # noqa: F401
     import app.proposals.models  # noqa: F401
     import app.results.models  # noqa: F401
     import app.schools.models  # noqa: F401
@@ -141,8 +141,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.cycles.views import bp as cycles_bp
     from app.deliberation.moderation_views import bp as moderation_bp
     from app.deliberation.views import bp as deliberation_bp
-    from app.privacy.views import bp as privacy_bp
     from app.lessons.views import bp as lessons_bp
+    from app.privacy.views import bp as privacy_bp
     from app.proposals.views import bp as proposals_bp
     from app.results.views import bp as results_bp
     from app.review.views import bp as review_bp

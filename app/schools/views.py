@@ -197,6 +197,7 @@ def _dashboard(klass: SchoolClass, status: int = 200, **forms):
         "waiting_comments": notes, "approved": services.approved_ideas(klass.cycle) if klass.cycle else [],
         "participation": services.participation(klass), "run": run, "rows": rows,
         "lesson_progress": services.lesson_progress(klass), "sent": services.sent_to_city(klass),
+        "erase_error": forms.get("erase_error"),
     }
     return render_template("schools/dashboard.html", **context), status
 
@@ -350,6 +351,8 @@ def erase(class_id: int):
     klass = _class(class_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if request.form.get("confirm") != "yes":  # cannot be undone: the teacher ticks a box first
+        return _dashboard(klass, 422, erase_error=_("Tick the box to confirm: the erasure cannot be undone."))
     try:
         services.erase_pupils(current_user, klass)
     except ServiceError as error:

@@ -46,7 +46,7 @@ def class_routes(w) -> list[tuple[str, str, dict]]:
         ("POST", f"/school/classes/{k}/cards/{pupil}/revoke", {}),
         ("POST", f"/school/classes/{k}/ideas/{w['waiting'].id}/moderate", {"decision": "approve"}),
         ("POST", f"/school/classes/{k}/comments/{w['note'].id}/moderate", {"decision": "approve"}),
-        ("POST", f"/school/classes/{k}/erase", {}),
+        ("POST", f"/school/classes/{k}/erase", {"confirm": "yes"}),
         ("POST", f"/school/classes/{k}/ideas/{w['approved'].id}/city", {"city-cycle": "1"}),
     ]
 
@@ -320,7 +320,12 @@ def test_erase_button_and_city_link(client, world, db):
                        data={"csrf_token": token, "city-cycle": str(city.id)}).status_code == 303
     db.session.expire_all()
     assert db.session.get(PupilIdea, world["approved"].id).city_proposal_id is not None
-    assert client.post(f"/school/classes/{klass.id}/erase", data={"csrf_token": token}).status_code == 303
+    refused = client.post(f"/school/classes/{klass.id}/erase", data={"csrf_token": token})  # box not ticked
+    assert refused.status_code == 422 and 'id="erase-error"' in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(SchoolClass, klass.id).erased_at is None
+    assert client.post(f"/school/classes/{klass.id}/erase",
+                       data={"csrf_token": token, "confirm": "yes"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(SchoolClass, klass.id).erased_at is not None
     html = client.get(f"/school/classes/{klass.id}").get_data(as_text=True)
