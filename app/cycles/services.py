@@ -12,6 +12,7 @@ from flask_babel import gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.core import audit
 from app.core.clock import as_utc, utcnow
@@ -83,7 +84,10 @@ def cycles_by_state(now=None) -> dict[str, list[Cycle]]:
 
 
 def get_cycle_by_slug(slug: str) -> Cycle | None:
-    return db.session.scalar(select(Cycle).where(Cycle.slug == slug[:80]))
+    """The cycle with its phases and envelopes, in one statement (every page of a cycle reads them; loaded
+    separately they cost two more)."""
+    return db.session.scalars(select(Cycle).where(Cycle.slug == slug[:80])
+                              .options(joinedload(Cycle.phases), joinedload(Cycle.envelopes))).unique().first()
 
 
 def phase_row(cycle: Cycle, kind: PhaseKind) -> Phase | None:
