@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask_babel import gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -83,11 +83,15 @@ def cycles_by_state(now=None) -> dict[str, list[Cycle]]:
     return groups
 
 
+# Built once: building a statement and its cache key costs more than running it.
+_BY_SLUG = (select(Cycle).where(Cycle.slug == bindparam("slug"))
+            .options(joinedload(Cycle.phases), joinedload(Cycle.envelopes)))
+
+
 def get_cycle_by_slug(slug: str) -> Cycle | None:
     """The cycle with its phases and envelopes, in one statement (every page of a cycle reads them; loaded
     separately they cost two more)."""
-    return db.session.scalars(select(Cycle).where(Cycle.slug == slug[:80])
-                              .options(joinedload(Cycle.phases), joinedload(Cycle.envelopes))).unique().first()
+    return db.session.scalars(_BY_SLUG, {"slug": slug[:80]}).unique().first()
 
 
 def phase_row(cycle: Cycle, kind: PhaseKind) -> Phase | None:

@@ -59,7 +59,7 @@ from flask import current_app
 from flask_babel import gettext, lazy_ngettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, delete, exists, func, insert, literal, select, text, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -224,6 +224,23 @@ def voter_of(who) -> Voter | None:
     return voter_for_account(who)
 
 
+# The statements a ballot runs on every page and cast, built once with bound parameters: building a statement and
+# its cache key costs more than running it (SQLAlchemy then finds the compiled form in its cache).
+_LOCK_ACCOUNT = select(User.id).where(User.id == bindparam("user_id")).with_for_update()
+_STANDING = (select(CensusEntry, Participation)
+             .select_from(User)
+             .outerjoin(CensusEntry, CensusEntry.user_id == User.id)
+             .outerjoin(Participation, and_(
+                 Participation.cycle_id == bindparam("cycle_id"),
+                 # The entry's key when the account has bound one (NULL without an entry), else the account's.
+                 Participation.voter_key == func.coalesce(literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash,
+                                                          bindparam("account_key"))))
+             .where(User.id == bindparam("user_id")))
+_INSERT_PARTICIPATION = insert(Participation.__table__)
+_INSERT_BALLOT = insert(Ballot.__table__)
+_INSERT_CHOICE = insert(BallotChoice.__table__)
+
+
 def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Participation | None]:
     """The Voter of a signed-in account (as ``voter_for_account``) and its register row in ``cycle``, in one query:
     the census entry bound to the account, if any, decides the voter key the register is searched for.
@@ -234,15 +251,9 @@ def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Par
     once both are done. The lock is its own statement: a row locked by the reading query itself would be re-read
     after the binding commits, but the census entry joined to it would not (PostgreSQL re-checks only locked rows)."""
     if lock and db.engine.dialect.name == "postgresql":
-        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    entry_key = literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash  # NULL without an entry
-    query = (select(CensusEntry, Participation)
-             .select_from(User)
-             .outerjoin(CensusEntry, CensusEntry.user_id == User.id)
-             .outerjoin(Participation, and_(Participation.cycle_id == cycle.id,
-                                            Participation.voter_key == func.coalesce(entry_key, voter_key(user))))
-             .where(User.id == user.id))
-    row = db.session.execute(query).first()
+        db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
+    row = db.session.execute(_STANDING, {"cycle_id": cycle.id, "account_key": voter_key(user),
+                                         "user_id": user.id}).first()
     entry, participation = row if row is not None else (None, None)
     return _account_voter(user, entry), participation
 
@@ -442,13 +453,15 @@ def envelopes_for_keys(cycle: Cycle, keys, details: bool = True) -> list[VoterEn
     return envelopes
 
 
+_DETAILS = _with_details(select(BallotItem.id).where(BallotItem.id.in_(bindparam("ids", expanding=True))))
+
+
 def load_details(envelopes: list[VoterEnvelope]) -> None:
     """Read the themes and photos of envelopes read without them (a ballot sent back with errors)."""
     missing = {item.id: envelope for envelope in envelopes if not envelope.details for item in envelope.items}
     if not missing:
         return
-    for item_id, *about in db.session.execute(_with_details(select(BallotItem.id)
-                                                            .where(BallotItem.id.in_(missing)))):
+    for item_id, *about in db.session.execute(_DETAILS, {"ids": list(missing)}):
         missing[item_id].details[item_id] = _details(about)
 
 
@@ -1059,19 +1072,19 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
                 raise BallotInvalid(errors)
             # Plain INSERT statements (no ORM objects: nothing reads these rows back in this transaction).
             # The unique (cycle, voter) constraint answers at the first, before any ballot is written.
-            db.session.execute(insert(Participation.__table__).values(
-                cycle_id=cycle.id, voter_key=voter.key, channel=channel, day=today,
-                recorded_by_id=recorded_by.id if recorded_by is not None else None,
-                station_id=station.id if station is not None else None))
+            db.session.execute(_INSERT_PARTICIPATION, {
+                "cycle_id": cycle.id, "voter_key": voter.key, "channel": channel, "day": today,
+                "recorded_by_id": recorded_by.id if recorded_by is not None else None,
+                "station_id": station.id if station is not None else None})
             ballots, choices = [], []
             for envelope in envelopes:
                 ballot_id = secrets.token_hex(16)
                 ballots.append({"id": ballot_id, "cycle_id": cycle.id, "district_id": envelope.key,
                                 "receipt_hash": receipt_hash(cycle.id, envelope.key, code), "day": today})
                 choices += _choice_rows(ballot_id, rules.kind, choices_by_envelope.get(envelope.key))
-            db.session.execute(insert(Ballot.__table__), ballots)
+            db.session.execute(_INSERT_BALLOT, ballots)
             if choices:
-                db.session.execute(insert(BallotChoice.__table__), choices)
+                db.session.execute(_INSERT_CHOICE, choices)
     except IntegrityError:
         if participation_of(voter, cycle) is not None:  # a concurrent attempt won: the database said no
             raise ServiceError(ALREADY_VOTED)
