@@ -55,7 +55,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     nor the writer the readers. WAL is a property of the database file (it stays on once set); an in-memory database
     keeps its own journal, which is fine. A transaction that has read before it writes can still be refused at once
     (SQLITE_BUSY_SNAPSHOT, no waiting) when another writer committed in between: that is why casting a ballot begins
-    its transaction with BEGIN IMMEDIATE (see ``_sqlite_begin`` and ``app.voting.services.begin_write``).
+    its transaction with BEGIN IMMEDIATE (see ``_sqlite_begin`` and ``app.core.transactions.begin_write``).
     """
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
@@ -95,7 +95,7 @@ def _sqlite_end(conn):
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.core.i18n import install_template_gettext, select_locale
+    from app.core.i18n import install_template_gettext, install_wtforms_translations, select_locale
     from app.core.security import init_security
     from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
@@ -106,6 +106,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="../translations")
     install_template_gettext(app)
+    install_wtforms_translations()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None

@@ -11,7 +11,9 @@ the same server:
    2 of their district's (POST ``/vote/<slug>/confirm``), until the receipt page comes back. The script times each
    ballot (GET + POST) and each voter votes once.
 
-Afterwards it checks in the database that participations equal ballots in each envelope and that no voter has two
+The CPU time of gunicorn's workers (from /proc) is read around each run: CPU ms per healthz request and per ballot, and
+their ratio, steadier than requests per second on a machine shared with other work. Afterwards it checks in the
+database that participations equal ballots in each envelope and that no voter has two
 participations (the unique constraint) nor any receipt two ballots. wrk (Debian's package, written in C) leaves
 the server almost all the CPU; the machine has 2 cores, so the load generator still takes some: the load average
 is printed beside the figures.
@@ -252,6 +254,24 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
     raise SystemExit("gunicorn did not start: see benchmarks/out/ballots/gunicorn.log")
 
 
+def workers_cpu(server: subprocess.Popen) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's workers, from /proc: on a shared machine the CPU a
+    request costs the server is steadier than requests per second, which follow the load of everything else."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that ended meanwhile
+            continue
+        if int(fields[1]) == server.pid:  # parent pid; then utime and stime (fields 14 and 15 of proc(5))
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def requests_done(output: str) -> int:
+    return int(re.search(r"(\d+) requests in", output).group(1))
+
+
 def stop_server(server: subprocess.Popen) -> None:
     os.killpg(server.pid, signal.SIGTERM)
     try:
@@ -301,7 +321,7 @@ def run_ballots(port: int, lines: list[str], clients: int, duration: int) -> dic
     return {"ballots": len(ok), "per_second": len(ok) / duration, "errors": errors, "exhausted": exhausted,
             "p50": statistics.median(ok) if ok else float("nan"),
             "p99": ok[min(len(ok) - 1, int(len(ok) * 0.99))] if ok else float("nan"),
-            "requests_per_second": requests_per_second(output),
+            "requests_per_second": requests_per_second(output), "requests": requests_done(output),
             "request_p50": wrk_percentile(output, "50"), "request_p99": wrk_percentile(output, "99"),
             "socket_errors": socket_errors.group(1) if socket_errors else "none",
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
@@ -312,6 +332,7 @@ def run_trivial(port: int, clients: int, duration: int) -> dict:
                   f"http://127.0.0.1:{port}/healthz"])
     (OUT / "wrk-healthz.txt").write_text(output)
     return {"per_second": requests_per_second(output), "p50": wrk_percentile(output, "50"),
+            "requests": requests_done(output),
             "p99": wrk_percentile(output, "99")}
 
 
@@ -324,9 +345,13 @@ def bench(url: str, label: str, args) -> dict:
         wrk(["-t", "2", "-c", "4", "-d", "2s", f"http://127.0.0.1:{port}/healthz"])  # warm-up
         before = loadavg()
         print(f"[{label}] trivial endpoint, {args.clients} clients, {args.duration} s...", flush=True)
+        cpu = workers_cpu(server)
         trivial = run_trivial(port, args.clients, args.duration)
+        trivial["cpu_ms"] = (workers_cpu(server) - cpu) * 1000 / max(1, trivial["requests"])
         print(f"[{label}] ballots, {args.clients} clients, {args.duration} s...", flush=True)
+        cpu = workers_cpu(server)
         ballots = run_ballots(port, lines, args.clients, args.duration)
+        ballots["cpu_ms"] = (workers_cpu(server) - cpu) * 1000 / max(1, ballots["requests"] / 2)
         after = loadavg()
     finally:
         stop_server(server)
@@ -339,7 +364,8 @@ def report(results: list[dict], args) -> None:
     print(f"gunicorn {args.workers} workers × {args.threads} threads (gthread), {args.clients} clients, "
           f"{args.duration} s each, {os.cpu_count()} cores")
     header = ("database", "healthz/s", "ballots/s", "ratio", "ballot p50", "ballot p99", "req/s", "req p50",
-              "req p99", "errors", "partic.", "city/district ballots", "dupl.", "load avg (1 5 15) before → after")
+              "req p99", "errors", "partic.", "city/district ballots", "dupl.", "CPU ms healthz/ballot", "CPU ratio",
+              "load avg (1 5 15) before → after")
     rows = []
     for r in results:
         b, c = r["ballots"], r["checks"]
@@ -348,7 +374,9 @@ def report(results: list[dict], args) -> None:
                      f"{b['per_second'] / r['trivial']['per_second']:.3f}", f"{b['p50']:.0f} ms", f"{b['p99']:.0f} ms",
                      f"{b['requests_per_second']:.0f}", b["request_p50"], b["request_p99"], str(errors),
                      str(c["participations"]), f"{c['city_ballots']}/{c['district_ballots']}",
-                     str(c["duplicate_voters"] + c["duplicate_receipts"]), r["load"]))
+                     str(c["duplicate_voters"] + c["duplicate_receipts"]),
+                     f"{r['trivial']['cpu_ms']:.2f} / {b['cpu_ms']:.2f}", f"{r['trivial']['cpu_ms'] / b['cpu_ms']:.3f}",
+                     r["load"]))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("-+-".join("-" * w for w in widths))
@@ -362,6 +390,9 @@ def report(results: list[dict], args) -> None:
               f"{b['exhausted']} clients")
         if b["errors"]:
             print(f"  first errors: {b['errors'][:5]}")
+        print(f"  CPU of gunicorn's workers: {r['trivial']['cpu_ms']:.2f} ms per healthz request, "
+              f"{b['cpu_ms']:.2f} ms per ballot (page + confirmation); the CPU ratio is the throughput ratio the "
+              f"server would reach on cores of its own (wrk's share left aside)")
         consistent = c["participations"] == c["city_ballots"] == c["district_ballots"]
         print(f"  participations == ballots in each envelope: {consistent}")
 

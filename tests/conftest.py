@@ -3,17 +3,20 @@
 import contextvars
 import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
 from app.accounts.models import Role
 from app.config import TestConfig, normalise_database_url
+from app.core.errors import ServiceError
 from app.core.models import OutboxMessage
 from app.extensions import db as _db
 from app.extensions import limiter
@@ -81,6 +84,61 @@ def db(app):
 @pytest.fixture
 def client(app, db):
     return app.test_client()
+
+
+# --- Races on a real, committed database ------------------------------------------------------------------------------
+# The rolled-back ``db`` fixture cannot be used for races: its single connection would serialise everything.
+
+RACE_THREADS = 50  # the most threads a race test releases at once
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        for table in reversed(_db.metadata.sorted_tables):
+            _db.session.execute(delete(table))
+        _db.session.commit()
+
+
+@pytest.fixture
+def race_app(app):
+    """A second app on the test database (the SQLite file of the run, or PostgreSQL with DATABASE_URL) whose pool
+    has one connection per thread, emptied before and after the test: what it writes is committed."""
+    other = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                       SQLALCHEMY_ENGINE_OPTIONS={"pool_size": RACE_THREADS + 5, "max_overflow": 0,
+                                                  "pool_timeout": 60})
+    _wipe(other)
+    yield other
+    _wipe(other)
+    with other.app_context():
+        _db.engine.dispose()
+
+
+def committed(done: str, action) -> tuple[str, str]:
+    """Inside a job of ``run_together``: call ``action`` (a service) and commit. Returns ``(done, what it returned)``,
+    ``("refused", message)`` for a ServiceError, ``("error", repr)`` for anything else ("database is locked"...:
+    what a race test looks for). Rolls back on failure and removes the session in every case."""
+    try:
+        value = action()
+        _db.session.commit()
+        return done, value
+    except ServiceError as error:
+        _db.session.rollback()
+        return "refused", str(error.message)
+    except Exception as error:  # noqa: BLE001 (reported, not raised: the test asserts there is none)
+        _db.session.rollback()
+        return "error", repr(error)
+    finally:
+        _db.session.remove()
+
+
+def run_together(app, jobs: list[tuple]) -> list:
+    """Run each job, ``(function, *args)``, as ``function(app, barrier, *args)`` in a thread of its own, and return
+    their results in order. Each function does its set-up (its own app context, session and connection, as a
+    request has), then waits on ``barrier``, which releases them all at once."""
+    barrier = threading.Barrier(len(jobs), timeout=60)
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(function, app, barrier, *args) for function, *args in jobs]
+        return [future.result(timeout=120) for future in futures]
 
 
 def login(client, user) -> None:

@@ -39,6 +39,7 @@ from app.core.clock import as_utc, local_now, months_before, utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.mail import queue_mail
 from app.core.notify import absolute_url
+from app.core.transactions import begin_write
 from app.cycles.models import Cycle, Phase, PhaseKind
 from app.cycles.phases import allows
 from app.cycles.services import current_window, open_cycles, phase_label, phase_of
@@ -46,7 +47,6 @@ from app.extensions import db
 from app.proposals import services as proposal_services
 from app.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus
 from app.proposals.search import search_clause
-from app.voting.services import begin_write
 
 S = ProposalStatus
 NAME_MAX = 120

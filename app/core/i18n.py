@@ -3,12 +3,14 @@
 from decimal import Decimal
 from functools import lru_cache
 
-from babel import numbers
+import flask_wtf.i18n
+from babel import numbers, support
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import format_decimal, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
+from wtforms.i18n import messages_path
 
 LOCALE_COOKIE = "locale"
 API_PREFIX = "/api/"
@@ -62,6 +64,25 @@ def install_template_gettext(app) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale: str):
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _wtforms_translations():
+    """WTForms' own messages ("Not a valid choice"...) in the language in use: Flask-WTF reads their catalogue
+    from disk again in every request that builds a form; this reads it once per language and process."""
+    if not has_request_context():
+        return None
+    locale = get_locale()
+    return _wtforms_catalogue(str(locale)) if locale is not None else None
+
+
+def install_wtforms_translations() -> None:
+    """Flask-WTF's translations look their catalogue up through this module function, at each call."""
+    flask_wtf.i18n._get_translations = _wtforms_translations
 
 
 def euros(cents: int | None) -> str:

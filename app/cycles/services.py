@@ -10,8 +10,9 @@ from datetime import datetime
 
 from flask_babel import gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.core import audit
 from app.core.clock import as_utc, utcnow
@@ -83,9 +84,15 @@ def cycles_by_state(now=None) -> dict[str, list[Cycle]]:
     return groups
 
 
+# Built once: building a statement and its cache key costs more than running it.
+_BY_SLUG = (select(Cycle).where(Cycle.slug == bindparam("slug"), CITY_CYCLES)
+            .options(joinedload(Cycle.phases), joinedload(Cycle.envelopes)))
+
+
 def get_cycle_by_slug(slug: str) -> Cycle | None:
-    """A city cycle by its slug (a school's budget has no page among the city's)."""
-    return db.session.scalar(select(Cycle).where(Cycle.slug == slug[:80], CITY_CYCLES))
+    """The city cycle (never a school's budget) with its phases and envelopes, in one statement (every page of a
+    cycle reads them; loaded separately they cost two more)."""
+    return db.session.scalars(_BY_SLUG, {"slug": slug[:80]}).unique().first()
 
 
 def phase_row(cycle: Cycle, kind: PhaseKind) -> Phase | None:

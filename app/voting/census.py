@@ -34,6 +34,7 @@ from app.accounts.services import ensure_can_write
 from app.core import audit
 from app.core.clock import local_now, utcnow
 from app.core.errors import NotAllowed, ServiceError
+from app.core.transactions import begin_write
 from app.cycles.models import Cycle, District
 from app.extensions import db
 from app.voting.models import BallotRules, BirthYearDeclaration, CensusEntry, Participation
@@ -237,9 +238,7 @@ def parse_census(data: bytes, secret: bytes | None = None) -> tuple[dict[str, tu
 def import_census(actor, data: bytes, filename: str = "") -> CensusImport:
     """Replace the census with the file's entries (see the module's docstring). Raises CensusFileInvalid (nothing
     written) or NotAllowed."""
-    from app.voting.services import begin_write
-
-    begin_write()  # first, before any read (see app.voting.services.begin_write); uploads are rare
+    begin_write()  # first, before any read (see app.core.transactions); uploads are rare
     if not can(actor, "census.manage"):
         raise NotAllowed(_l("Only an official can upload the list of residents."))
     entries, errors, more = parse_census(data)
@@ -304,7 +303,7 @@ def census_counts() -> dict[str, int]:
 
 def bind_census(actor, identifier: str) -> CensusEntry:
     """Bind the census entry of ``identifier`` to ``actor``'s account, once; move the account's votes to it."""
-    from app.voting.services import begin_write, voter_key
+    from app.voting.services import voter_key
 
     begin_write()
     if not can(actor, "census.verify"):
@@ -351,8 +350,6 @@ def bind_census(actor, identifier: str) -> CensusEntry:
 
 def declare_birth_year(actor, year: int | None) -> None:
     """A voter's year of birth, declared once, where the census gives none."""
-    from app.voting.services import begin_write
-
     begin_write()
     if not can(actor, "census.verify"):
         raise NotAllowed(_l("Please sign in to vote."))
@@ -420,7 +417,7 @@ def check_eligible(voter, cycle: Cycle, rules=None) -> None:
 
 def save_eligibility(actor, cycle: Cycle, census_required: bool, minimum_age: int | None) -> BallotRules:
     """Set who may vote in a cycle; refused once the first ballot is cast (frozen with the ballot rules)."""
-    from app.voting.services import DEFAULT_RULES, begin_write, rules_of
+    from app.voting.services import DEFAULT_RULES, rules_of
 
     begin_write()
     if not can(actor, "rules.manage"):

@@ -9,6 +9,7 @@ from flask_login import current_user
 from app.core.errors import ServiceError
 from app.core.permissions import require
 from app.core.security import safe_next
+from app.core.transactions import end_reads
 from app.cycles.models import Cycle
 from app.cycles.services import get_cycle_by_slug
 from app.extensions import db, limiter
@@ -35,10 +36,6 @@ def _cycle(slug: str) -> Cycle:
     return get_cycle_by_slug(slug) or abort(404)
 
 
-def _end_reads() -> None:
-    db.session.commit()  # writing services begin their own transaction (see app.voting.services.begin_write)
-
-
 @bp.route("/census", methods=["GET", "POST"])
 @require(can, "census.manage")
 def upload():
@@ -46,7 +43,7 @@ def upload():
     problem = None
     if form.validate_on_submit():
         data = form.file.data.read()
-        _end_reads()
+        end_reads()
         try:
             result = census.import_census(current_user, data, form.file.data.filename or "")
         except ServiceError as error:
@@ -73,7 +70,7 @@ def verify():
     form = VerifyForm()
     next_url = safe_next(url_for("core.home"))
     if entry is None and form.validate_on_submit():
-        _end_reads()
+        end_reads()
         try:
             census.bind_census(current_user, form.identifier.data)
         except ServiceError as error:
@@ -97,7 +94,7 @@ def birth_year(slug: str):
     _census_required, minimum_age = census.eligibility_of(cycle)
     form = BirthYearForm()
     if form.validate_on_submit():
-        _end_reads()
+        end_reads()
         try:
             census.declare_birth_year(current_user, form.birth_year.data)
         except ServiceError as error:
@@ -121,7 +118,7 @@ def eligibility(slug: str):
     if request.method == "POST" and frozen:
         service_errors.append(_("Ballots have already been cast in this budget: who may vote can no longer change."))
     elif form.validate_on_submit():
-        _end_reads()
+        end_reads()
         try:
             census.save_eligibility(current_user, cycle, form.census_required.data, form.minimum_age.data)
         except ServiceError as error:

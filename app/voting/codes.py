@@ -35,6 +35,7 @@ from app.accounts.services import ensure_can_write
 from app.core import audit
 from app.core.clock import local_now, utcnow
 from app.core.errors import NotAllowed, ServiceError
+from app.core.transactions import begin_write
 from app.cycles.models import Cycle, District, PhaseKind
 from app.cycles.services import phase_of, phase_row
 from app.extensions import db
@@ -166,7 +167,7 @@ def generate_batch(actor, cycle: Cycle, district: District | None, label: str, c
         raise ServiceError(_l("Your form has expired. Please send it again."))
     if not generation_open(cycle):
         raise ServiceError(_l("Voting has closed in this budget: no more codes can be generated."))
-    services.begin_write()
+    begin_write()
     if form_key is not None:
         earlier = db.session.scalar(select(CodeBatch).where(CodeBatch.form_key == form_key))
         if earlier is not None:
@@ -214,7 +215,7 @@ def void_batch(actor, batch: CodeBatch) -> int:
     """Void a batch: its unused codes stop working; votes already cast with its codes stay. Returns how many
     codes were still unused. Audited as "codes.voided"."""
     _require_manager(actor)
-    services.begin_write()
+    begin_write()
     voided = db.session.execute(update(CodeBatch).where(CodeBatch.id == batch.id, CodeBatch.voided_at.is_(None))
                                 .values(voided_at=utcnow(), voided_by_id=actor.id)
                                 .execution_options(synchronize_session=False)).rowcount
@@ -375,7 +376,7 @@ def cast_with_code(token: str, choices_by_envelope: dict) -> tuple[Cycle, str]:
     waiting for a concurrent use to commit; SQLite runs one writer at a time from BEGIN IMMEDIATE on). On any error
     the caller rolls back, and the code stays unused.
     """
-    services.begin_write()
+    begin_write()
     code, batch, _data = _load(token)
     cycle, voter = voter_from_token(token)
     live_batch = exists().where(CodeBatch.id == VotingCode.batch_id, CodeBatch.voided_at.is_(None))

@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from app.core.errors import NotAllowed, ServiceError
 from app.core.permissions import require
+from app.core.transactions import end_reads
 from app.cycles.models import Cycle, District
 from app.cycles.services import get_cycle_by_slug
 from app.extensions import db, limiter
@@ -44,10 +45,6 @@ _entry_limited = limiter.shared_limit(lambda: current_app.config["CODE_RATE_LIMI
 
 def _cycle(slug: str) -> Cycle:
     return get_cycle_by_slug(slug) or abort(404)
-
-
-def _end_reads() -> None:
-    db.session.commit()  # writing services begin their own transaction (see app.voting.services.begin_write)
 
 
 def _no_store_page(template: str, status: int = 200, **context):
@@ -77,7 +74,7 @@ def batches(slug: str):
     problem = None
     if form.validate_on_submit():
         district = form.district.row if "district" in form else None
-        _end_reads()
+        end_reads()
         try:
             batch, generated = codes.generate_batch(current_user, cycle, district, form.label.data, form.count.data,
                                                     form.census_bound.data, form.form_key.data or "")
@@ -124,7 +121,7 @@ def _sheet(cycle: Cycle, batch, generated: list[str]):
 def void(slug: str, batch_id: int):
     cycle = _cycle(slug)
     batch = codes.batch_of(cycle, batch_id) or abort(404)
-    _end_reads()
+    end_reads()
     try:
         unused = codes.void_batch(current_user, batch)
     except ServiceError as error:
@@ -204,7 +201,7 @@ def _code_envelopes(token: str):
     raises ServiceError when the token no longer stands for a usable code."""
     cycle, voter = codes.voter_from_token(token)
     if cycle.ballot_frozen_at is None:
-        _end_reads()
+        end_reads()
         try:
             services.ensure_ballot_frozen(cycle)
         except ServiceError:
@@ -257,7 +254,7 @@ def confirm():
     kind = services.rules_for(cycle).kind
     form = ballot_form(envelopes, kind)
     choices = submitted_choices(form, envelopes, kind)
-    _end_reads()
+    end_reads()
     try:
         cycle, receipt = codes.cast_with_code(token, choices)
     except services.BallotInvalid as error:

@@ -25,6 +25,7 @@ from app.accounts.models import User
 from app.accounts.services import ensure_can_write
 from app.core import audit
 from app.core.errors import NotAllowed, ServiceError
+from app.core.transactions import begin_write
 from app.cycles.models import Cycle
 from app.cycles.phases import allows
 from app.cycles.services import phase_of
@@ -78,7 +79,7 @@ def stations_of(cycle: Cycle, open_only: bool = False) -> list[PollingStation]:
 
 
 def add_station(actor, cycle: Cycle, name: str, address: str = "") -> PollingStation:
-    services.begin_write()
+    begin_write()
     if not can(actor, "stations.manage"):
         raise NotAllowed(_l("Only an official can manage polling stations."))
     name, address = (name or "").strip(), (address or "").strip()
@@ -98,7 +99,7 @@ def add_station(actor, cycle: Cycle, name: str, address: str = "") -> PollingSta
 
 
 def set_station_open(actor, station: PollingStation, is_open: bool) -> None:
-    services.begin_write()
+    begin_write()
     if not can(actor, "stations.manage"):
         raise NotAllowed(_l("Only an official can manage polling stations."))
     station.open = bool(is_open)
@@ -133,7 +134,7 @@ def ensure_staff(actor, station: PollingStation) -> None:
 
 
 def sign_in(actor, station: PollingStation) -> None:
-    services.begin_write()
+    begin_write()
     ensure_staff(actor, station)
     audit.record(actor, "paper.signed_in", station)
     db.session.flush()
@@ -145,7 +146,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def check_person(actor, station: PollingStation, identifier: str) -> PersonCheck:
     """Look a person up by the identifier on their letter. Audited (staff, station, result), never the identifier."""
-    services.begin_write()  # it writes the audit entry after reading: take SQLite's write lock first
+    begin_write()  # it writes the audit entry after reading: take SQLite's write lock first
     ensure_staff(actor, station)
     normalised = census.normalise_identifier(identifier)
     if not normalised or len(normalised) > census.MAX_IDENTIFIER:
@@ -199,6 +200,6 @@ def voter_from_token(actor, cycle: Cycle, token: str) -> tuple[PollingStation, s
 
 def cast_paper(actor, cycle: Cycle, token: str, choices_by_envelope: dict) -> str:
     """Cast the ballot of the person checked at a station: the same ``cast`` as the web, channel paper."""
-    services.begin_write()
+    begin_write()
     station, voter = voter_from_token(actor, cycle, token)
     return services.cast(actor, cycle, choices_by_envelope, channel=VoteChannel.PAPER, voter=voter, station=station)

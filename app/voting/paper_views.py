@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.core.errors import NotAllowed, ServiceError
 from app.core.permissions import require
+from app.core.transactions import end_reads
 from app.cycles.models import Cycle
 from app.cycles.services import get_cycle_by_slug
 from app.extensions import db, limiter
@@ -41,10 +42,6 @@ def _station(cycle: Cycle, station_id: int) -> PollingStation:
     return station
 
 
-def _end_reads() -> None:
-    db.session.commit()  # writing services begin their own transaction (see app.voting.services.begin_write)
-
-
 # --- Officials -------------------------------------------------------------------------------------------------------
 
 
@@ -54,7 +51,7 @@ def stations(slug: str):
     cycle = _cycle(slug)
     form = StationForm()
     if form.validate_on_submit():
-        _end_reads()
+        end_reads()
         try:
             paper.add_station(current_user, cycle, form.name.data, form.address.data)
         except ServiceError as error:
@@ -74,7 +71,7 @@ def stations(slug: str):
 def station_open(slug: str, station_id: int, action: str):
     cycle = _cycle(slug)
     station = _station(cycle, station_id)  # CSRFProtect has checked the form's token, as on every POST
-    _end_reads()
+    end_reads()
     paper.set_station_open(current_user, station, action == "open")
     db.session.commit()
     flash(_("The polling station is open.") if action == "open" else _("The polling station is closed."), "success")
@@ -97,7 +94,7 @@ def stations_for_staff(slug: str):
 def sign_in(slug: str, station_id: int):
     cycle = _cycle(slug)
     station = _station(cycle, station_id)
-    _end_reads()
+    end_reads()
     try:
         paper.sign_in(current_user, station)
     except NotAllowed as error:
@@ -129,7 +126,7 @@ def console(slug: str, station_id: int):
     form = PersonCheckForm()
     check, problem, status = None, None, 200
     if form.validate_on_submit():
-        _end_reads()
+        end_reads()
         try:
             check = paper.check_person(current_user, station, form.identifier.data)
         except NotAllowed as error:

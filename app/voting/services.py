@@ -8,10 +8,8 @@ How one-person-one-vote and secrecy hold together (see "The ballot" in DESIGN.md
   nothing half-written remains, and the voter reads "You have already voted in this budget.".
 - The receipt code is random (80 bits), returned once and never stored: each ballot keeps only
   HMAC-SHA256(SECRET_KEY, cycle|envelope|code), so the code finds the ballots, the ballots never find the voter.
-- SQLite serialises writers. A transaction that reads and then writes can be refused at once, without waiting,
-  when another writer committed in between (SQLITE_BUSY_SNAPSHOT, reported as "database is locked"). Casting
-  therefore starts its own transaction with BEGIN IMMEDIATE (``begin_write``): it takes the write lock first and
-  waits for it (busy timeout, see ``app._sqlite_pragmas``), then reads and writes. PostgreSQL needs nothing of the
+- SQLite serialises writers: casting starts its own transaction with BEGIN IMMEDIATE (see
+  ``app.core.transactions``), taking the write lock first, then reads and writes. PostgreSQL needs nothing of the
   kind: concurrent inserts of the same (cycle, voter) wait for each other on the unique index, and all but one fail.
 
 The voter and the actor are two things. A ``Voter`` is the verified person whose vote is recorded (its ``key``
@@ -59,7 +57,7 @@ from flask import current_app
 from flask_babel import gettext, lazy_ngettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, delete, exists, func, literal, select, text, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -71,6 +69,7 @@ from app.core.clock import as_utc, local_now, utcnow
 from app.core.csvfile import csv_text
 from app.core.errors import NotAllowed, ServiceError
 from app.core.i18n import euros
+from app.core.transactions import begin_write
 from app.cycles.models import Category, Cycle, District, PhaseKind
 from app.cycles.phases import allows, timeline
 from app.cycles.services import phase_of
@@ -189,20 +188,6 @@ class ReceiptBallot:
         return [(item, self.values.get(item.id, 1)) for item in self.items]
 
 
-# --- Transactions ----------------------------------------------------------------------------------------------------
-
-def begin_write() -> None:
-    """Start the session's next transaction with BEGIN IMMEDIATE on SQLite (see the module's docstring).
-
-    Callers end their read transaction first (a view commits after loading what it needs; nothing is pending then).
-    Inside a transaction already open (the tests' rolled-back session, a caller that has written) this does
-    nothing: the transaction began before we could choose how.
-    """
-    if db.session().in_transaction() or db.engine.dialect.name != "sqlite":
-        return
-    db.session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
-
-
 # --- Reading ---------------------------------------------------------------------------------------------------------
 
 def voter_key(user) -> str:
@@ -238,6 +223,23 @@ def voter_of(who) -> Voter | None:
     return voter_for_account(who)
 
 
+# The statements a ballot runs on every page and cast, built once with bound parameters: building a statement and
+# its cache key costs more than running it (SQLAlchemy then finds the compiled form in its cache).
+_LOCK_ACCOUNT = select(User.id).where(User.id == bindparam("user_id")).with_for_update()
+_STANDING = (select(CensusEntry, Participation)
+             .select_from(User)
+             .outerjoin(CensusEntry, CensusEntry.user_id == User.id)
+             .outerjoin(Participation, and_(
+                 Participation.cycle_id == bindparam("cycle_id"),
+                 # The entry's key when the account has bound one (NULL without an entry), else the account's.
+                 Participation.voter_key == func.coalesce(literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash,
+                                                          bindparam("account_key"))))
+             .where(User.id == bindparam("user_id")))
+_INSERT_PARTICIPATION = insert(Participation.__table__)
+_INSERT_BALLOT = insert(Ballot.__table__)
+_INSERT_CHOICE = insert(BallotChoice.__table__)
+
+
 def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Participation | None]:
     """The Voter of a signed-in account (as ``voter_for_account``) and its register row in ``cycle``, in one query:
     the census entry bound to the account, if any, decides the voter key the register is searched for.
@@ -248,15 +250,9 @@ def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Par
     once both are done. The lock is its own statement: a row locked by the reading query itself would be re-read
     after the binding commits, but the census entry joined to it would not (PostgreSQL re-checks only locked rows)."""
     if lock and db.engine.dialect.name == "postgresql":
-        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    entry_key = literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash  # NULL without an entry
-    query = (select(CensusEntry, Participation)
-             .select_from(User)
-             .outerjoin(CensusEntry, CensusEntry.user_id == User.id)
-             .outerjoin(Participation, and_(Participation.cycle_id == cycle.id,
-                                            Participation.voter_key == func.coalesce(entry_key, voter_key(user))))
-             .where(User.id == user.id))
-    row = db.session.execute(query).first()
+        db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
+    row = db.session.execute(_STANDING, {"cycle_id": cycle.id, "account_key": voter_key(user),
+                                         "user_id": user.id}).first()
     entry, participation = row if row is not None else (None, None)
     return _account_voter(user, entry), participation
 
@@ -273,15 +269,32 @@ def rules_of(cycle: Cycle) -> BallotRules | None:
     return db.session.scalar(select(BallotRules).where(BallotRules.cycle_id == cycle.id))
 
 
-# Frozen rules never change again (``save_rules`` refuses, in the database too), so each process keeps a copy of
-# their values, keyed by the cycle, the moment it was created and the moment its ballot was frozen (a cycle deleted
-# and created again under the same id has other moments). Every ballot page and every ballot cast reads them: this
-# spares a query each time. The copy is a frozen dataclass with the columns of BallotRules as attributes: shared,
-# read-only, and cheaper to hand out than a new ORM object on every call.
+# Frozen rules never change again (``save_rules`` refuses, in the database too), nor do the ballot's projects (the
+# freeze writes them once, in the transaction that sets ``Cycle.ballot_frozen_at``). Each process therefore keeps a
+# copy of both, keyed by the cycle, the moment it was created and the moment its ballot was frozen: a cycle deleted
+# and created again under the same id has other moments, and a freeze that rolls back leaves a key that no committed
+# cycle will ever have. Every ballot page and every ballot cast reads them: this spares two queries each time. The
+# copies are frozen dataclasses with the model's columns as attributes: shared, read-only, and cheaper to hand out
+# than new ORM objects on every call.
+_FROZEN_CACHE_SIZE = 256  # cycles per process; more than a city ever has open at once
+
+
+def _frozen_class(model, name: str) -> type:
+    cls = make_dataclass(name, [column.key for column in sa_inspect(model).column_attrs], frozen=True)
+    cls.__doc__ = f"The values of a {model.__name__} row, read once its cycle's ballot was frozen (read-only)."
+    return cls
+
+
+FrozenRules = _frozen_class(BallotRules, "FrozenRules")
+FrozenItem = _frozen_class(BallotItem, "FrozenItem")
 _frozen_rules_cache: dict[tuple, object] = {}
-FrozenRules = make_dataclass("FrozenRules", [column.key for column in sa_inspect(BallotRules).column_attrs],
-                             frozen=True)
-FrozenRules.__doc__ = "The values of a cycle's frozen BallotRules (read-only)."
+_frozen_items_cache: dict[tuple, tuple] = {}
+
+
+def _remember(cache: dict, key: tuple, value) -> None:
+    if len(cache) >= _FROZEN_CACHE_SIZE:  # only a long-lived test process meets this: start again
+        cache.clear()
+    cache[key] = value
 
 
 def _rules_key(cycle: Cycle) -> tuple:
@@ -298,8 +311,22 @@ def _cached_frozen_rules(cycle: Cycle):
 
 def _remember_if_frozen(cycle: Cycle, rules: BallotRules | None) -> None:
     if rules is not None and rules.frozen_at is not None and cycle.ballot_frozen_at is not None:
-        _frozen_rules_cache[_rules_key(cycle)] = FrozenRules(
-            **{column.key: getattr(rules, column.key) for column in sa_inspect(BallotRules).column_attrs})
+        _remember(_frozen_rules_cache, _rules_key(cycle), FrozenRules(
+            **{column.key: getattr(rules, column.key) for column in sa_inspect(BallotRules).column_attrs}))
+
+
+def ballot_items(cycle: Cycle) -> tuple:
+    """The projects of the cycle's ballot as ``FrozenItem``, by title: this process's copy once the ballot is
+    frozen (read once), else read now (a ballot not frozen yet has none)."""
+    key = _rules_key(cycle)
+    cached = _frozen_items_cache.get(key)
+    if cached is not None:
+        return cached
+    rows = db.session.execute(select(*BallotItem.__table__.columns).where(BallotItem.cycle_id == cycle.id))
+    items = tuple(sorted((FrozenItem(**row._mapping) for row in rows), key=lambda i: (i.title.casefold(), i.id)))
+    if cycle.ballot_frozen_at is not None:
+        _remember(_frozen_items_cache, key, items)
+    return items
 
 
 def rules_for(cycle: Cycle) -> BallotRules:
@@ -414,16 +441,18 @@ def envelopes_for_keys(cycle: Cycle, keys, details: bool = True) -> list[VoterEn
     envelopes = [VoterEnvelope(key, label, budget) for key, (label, budget) in available.items() if key in wanted]
     if not envelopes:
         return []
-    query = select(BallotItem).where(BallotItem.cycle_id == cycle.id)
-    rows = db.session.execute(_with_details(query) if details else query).all()
     by_key = {envelope.key: envelope for envelope in envelopes}
-    for item, *about in sorted(rows, key=lambda row: (row[0].title.casefold(), row[0].id)):
+    for item in ballot_items(cycle):
         envelope = by_key.get(item.district_id)
         if envelope is not None:
             envelope.items.append(item)
-            if details:
-                envelope.details[item.id] = _details(about)
-    return [envelope for envelope in envelopes if envelope.items]
+    envelopes = [envelope for envelope in envelopes if envelope.items]
+    if details:
+        load_details(envelopes)
+    return envelopes
+
+
+_DETAILS = _with_details(select(BallotItem.id).where(BallotItem.id.in_(bindparam("ids", expanding=True))))
 
 
 def load_details(envelopes: list[VoterEnvelope]) -> None:
@@ -431,8 +460,7 @@ def load_details(envelopes: list[VoterEnvelope]) -> None:
     missing = {item.id: envelope for envelope in envelopes if not envelope.details for item in envelope.items}
     if not missing:
         return
-    for item_id, *about in db.session.execute(_with_details(select(BallotItem.id)
-                                                            .where(BallotItem.id.in_(missing)))):
+    for item_id, *about in db.session.execute(_DETAILS, {"ids": list(missing)}):
         missing[item_id].details[item_id] = _details(about)
 
 
@@ -602,20 +630,27 @@ def validate_choices(rules: BallotRules, envelope: VoterEnvelope, chosen) -> lis
     return errors + check(rules, envelope, items, given)
 
 
+def _count_errors(rules: BallotRules, count: int, too_many, too_few) -> list:
+    """The number of projects chosen (ticked, or given points) against the rules' maximum and minimum; the message
+    makers take the count and the rule's number."""
+    if rules.max_choices is not None and count > rules.max_choices:
+        return [too_many(count, rules.max_choices)]
+    if count < rules.min_choices:
+        return [too_few(count, rules.min_choices)]
+    return []
+
+
 def _check_ticks(rules: BallotRules, envelope: VoterEnvelope, items: dict, given: dict) -> list:
     """Approval and knapsack: each project is chosen (value 1) or left out."""
     errors = [_l("“%(title)s”: “%(value)s” is not a choice (a project is either chosen or not).",
                  title=items[item_id].title, value=str(value)[:20])
               for item_id, value in given.items() if _as_int(value) != 1]
-    count = len(given)
-    if rules.max_choices is not None and count > rules.max_choices:
-        errors.append(lazy_ngettext("You chose %(num)d project; the maximum is %(max)d.",
-                                    "You chose %(num)d projects; the maximum is %(max)d.", count,
-                                    max=rules.max_choices))
-    if count < rules.min_choices:
-        errors.append(lazy_ngettext("You chose %(num)d project; the minimum is %(min)d.",
-                                    "You chose %(num)d projects; the minimum is %(min)d.", count,
-                                    min=rules.min_choices))
+    errors += _count_errors(
+        rules, len(given),
+        lambda count, most: lazy_ngettext("You chose %(num)d project; the maximum is %(max)d.",
+                                          "You chose %(num)d projects; the maximum is %(max)d.", count, max=most),
+        lambda count, least: lazy_ngettext("You chose %(num)d project; the minimum is %(min)d.",
+                                           "You chose %(num)d projects; the minimum is %(min)d.", count, min=least))
     if rules.kind == BallotKind.KNAPSACK:
         total = sum(items[item_id].cost_cents for item_id in given)
         if total > envelope.budget_cents:
@@ -651,15 +686,14 @@ def _check_points(rules: BallotRules, envelope: VoterEnvelope, items: dict, give
         errors.append(lazy_ngettext("You gave %(given)d points; you have %(num)d point.",
                                     "You gave %(given)d points; you have %(num)d.", rules.points_total,
                                     given=total))
-    if rules.max_choices is not None and count > rules.max_choices:
-        errors.append(lazy_ngettext("You gave points to %(num)d project; the maximum is %(max)d.",
-                                    "You gave points to %(num)d projects; the maximum is %(max)d.", count,
-                                    max=rules.max_choices))
-    if count < rules.min_choices:
-        errors.append(lazy_ngettext("You gave points to %(num)d project; the minimum is %(min)d.",
-                                    "You gave points to %(num)d projects; the minimum is %(min)d.", count,
-                                    min=rules.min_choices))
-    return errors
+    return errors + _count_errors(
+        rules, count,
+        lambda count, most: lazy_ngettext("You gave points to %(num)d project; the maximum is %(max)d.",
+                                          "You gave points to %(num)d projects; the maximum is %(max)d.", count,
+                                          max=most),
+        lambda count, least: lazy_ngettext("You gave points to %(num)d project; the minimum is %(min)d.",
+                                           "You gave points to %(num)d projects; the minimum is %(min)d.", count,
+                                           min=least))
 
 
 def _check_grades(rules: BallotRules, envelope: VoterEnvelope, items: dict, given: dict) -> list:
@@ -960,9 +994,15 @@ def export_ballots_csv(actor, cycle: Cycle) -> str:
 
 # --- Casting and changing --------------------------------------------------------------------------------------------
 
+def _choice_rows(ballot_id: str, kind, chosen) -> list[dict]:
+    """The ``BallotChoice`` rows of one ballot, as column values."""
+    return [{"ballot_id": ballot_id, "ballot_item_id": item_id, "value": value}
+            for item_id, value in sorted(stored_values(kind, chosen).items())]
+
+
 def _write_ballot(ballot: Ballot, kind, chosen) -> None:
-    for item_id, value in sorted(stored_values(kind, chosen).items()):
-        ballot.choices.append(BallotChoice(ballot_item_id=item_id, value=value))
+    for row in _choice_rows(ballot.id, kind, chosen):
+        ballot.choices.append(BallotChoice(ballot_item_id=row["ballot_item_id"], value=row["value"]))
 
 
 def _resolve(actor, voter: Voter | None, channel: VoteChannel, cycle: Cycle,
@@ -1023,16 +1063,21 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
             errors = validate_ballot(rules, envelopes, choices_by_envelope)
             if errors:
                 raise BallotInvalid(errors)
-            db.session.add(Participation(cycle_id=cycle.id, voter_key=voter.key, channel=channel, day=today,
-                                         recorded_by_id=recorded_by.id if recorded_by is not None else None,
-                                         station_id=station.id if station is not None else None))
-            db.session.flush()  # the unique (cycle, voter) constraint answers here, before any ballot is written
+            # Plain INSERT statements (no ORM objects: nothing reads these rows back in this transaction).
+            # The unique (cycle, voter) constraint answers at the first, before any ballot is written.
+            db.session.execute(_INSERT_PARTICIPATION, {
+                "cycle_id": cycle.id, "voter_key": voter.key, "channel": channel, "day": today,
+                "recorded_by_id": recorded_by.id if recorded_by is not None else None,
+                "station_id": station.id if station is not None else None})
+            ballots, choices = [], []
             for envelope in envelopes:
-                ballot = Ballot(id=secrets.token_hex(16), cycle_id=cycle.id, district_id=envelope.key,
-                                receipt_hash=receipt_hash(cycle.id, envelope.key, code), day=today)
-                _write_ballot(ballot, rules.kind, choices_by_envelope.get(envelope.key))
-                db.session.add(ballot)
-            db.session.flush()
+                ballot_id = secrets.token_hex(16)
+                ballots.append({"id": ballot_id, "cycle_id": cycle.id, "district_id": envelope.key,
+                                "receipt_hash": receipt_hash(cycle.id, envelope.key, code), "day": today})
+                choices += _choice_rows(ballot_id, rules.kind, choices_by_envelope.get(envelope.key))
+            db.session.execute(_INSERT_BALLOT, ballots)
+            if choices:
+                db.session.execute(_INSERT_CHOICE, choices)
     except IntegrityError:
         if participation_of(voter, cycle) is not None:  # a concurrent attempt won: the database said no
             raise ServiceError(ALREADY_VOTED)

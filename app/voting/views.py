@@ -11,6 +11,9 @@ Paper ballots use these same pages, form and checks: polling-station staff reach
 which travels like the receipt code; the vote is then cast for that person, channel paper, by the staff member.
 """
 
+import hashlib
+from functools import partial
+
 from flask import (
     Blueprint,
     Response,
@@ -24,16 +27,18 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import _
+from flask_babel import _, get_locale
 from flask_login import current_user
 
 from app.core.errors import NotAllowed, ServiceError
 from app.core.permissions import require
+from app.core.transactions import commit, end_reads
 from app.cycles.models import Cycle, District
 from app.cycles.services import get_cycle_by_slug
 from app.extensions import db, limiter
 from app.voting import census, paper, services
 from app.voting.forms import DistrictForm, ReceiptForm, RulesForm, ballot_form, prefilled, submitted_choices
+from app.voting.models import BallotKind
 from app.voting.permissions import can
 
 bp = Blueprint("voting", __name__, url_prefix="/vote", template_folder="templates")
@@ -53,24 +58,6 @@ def voting_helpers():
 
 def _cycle(slug: str) -> Cycle:
     return get_cycle_by_slug(slug) or abort(404)
-
-
-def _commit(keep_loaded: bool = False) -> None:
-    """Commit. ``keep_loaded`` keeps the objects loaded so far (the voter, the cycle with its phases and envelopes)
-    instead of loading them again afterwards: confirming a ballot read them a moment ago in this same request, and
-    what must be current is read again by ``cast`` (the register, the rules) or guarded by a constraint."""
-    session = db.session()
-    session.expire_on_commit = not keep_loaded
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-
-
-def _end_reads(keep_loaded: bool = False) -> None:
-    """Writing services start their own transaction (BEGIN IMMEDIATE on SQLite: see ``services.begin_write``):
-    end the one this request opened to read. Nothing is pending at this point."""
-    _commit(keep_loaded)
 
 
 def _no_store(response):
@@ -117,7 +104,7 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
     if services.needs_district(cycle, voter):
         raise _Stop(redirect(url_for("voting.district", slug=cycle.slug)))
     if cycle.ballot_frozen_at is None:
-        _end_reads()
+        end_reads()
         try:
             services.ensure_ballot_frozen(cycle)
         except ServiceError as error:
@@ -179,7 +166,24 @@ def _posted_paper() -> str:
     return (request.form.get("paper") or "").strip()[:300] if request.method == "POST" else ""
 
 
-def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, errors: dict | None = None):
+def _fragment_key(cycle: Cycle, rules, envelope) -> str:
+    """The cache key of one envelope of an untouched ballot form (``voting/_envelope.html``): everything that
+    fragment shows. The projects are frozen with the ballot (the cycle's ``services._rules_key``); the rest is here
+    as read in this request: the language, the rules, the envelope's name and budget, each project's theme and
+    photo (which officials may still change), the addresses' slug."""
+    about = tuple((item_id, details.category.id if details.category else None,
+                   details.category.name if details.category else None, details.photo)
+                  for item_id, details in sorted(envelope.details.items()))
+    parts = (services._rules_key(cycle), str(get_locale()), cycle.slug,
+             tuple(getattr(rules, column) for column in services.RULE_COLUMNS),
+             envelope.key, str(envelope.label), envelope.budget_cents, envelope.added, about)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+
+def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, errors: dict | None = None,
+                   untouched: bool = False):
+    """The ballot page. ``untouched``: an empty form without errors, whose envelopes are the same for every voter
+    of them and come from the cache once rendered (see ``_fragment_key``)."""
     services.load_details(envelopes)
     rules = services.rules_for(cycle)
     added = next((envelope for envelope in envelopes if envelope.added), None)
@@ -189,7 +193,8 @@ def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, erro
         "voting/ballot.html", cycle=cycle, envelopes=envelopes, form=form, receipt=receipt, rules=rules,
         rules_text=services.rules_text, errors=errors or {}, added=added, paper=g.get("paper"), code=g.get("code"),
         other_districts=services.other_districts(cycle, voter) if offer_other else [],
-        grades=services.grades(),
+        grades=services.grades() if rules.kind == BallotKind.MAJORITY_JUDGMENT else [],
+        fragment_key=partial(_fragment_key, cycle, rules) if untouched and not errors else None,
     ), status))
 
 
@@ -217,8 +222,10 @@ def ballot(slug: str):
         return stop.response
     envelopes, errors = _refused_districts(cycle, envelopes)
     kind = services.rules_for(cycle).kind
-    form = ballot_form(envelopes, kind) if request.method == "POST" else ballot_form(envelopes, kind, prefill={})
-    return _render_ballot(cycle, envelopes, form, receipt, 422 if errors else 200, errors)
+    if request.method == "POST":
+        return _render_ballot(cycle, envelopes, ballot_form(envelopes, kind), receipt, 422 if errors else 200, errors)
+    return _render_ballot(cycle, envelopes, ballot_form(envelopes, kind, prefill={}), receipt,
+                          422 if errors else 200, errors, untouched=True)
 
 
 @bp.route("/<slug>/review", methods=["POST"])
@@ -264,7 +271,7 @@ def confirm(slug: str):
     kind = services.rules_for(cycle).kind
     form = ballot_form(envelopes, kind)
     choices = submitted_choices(form, envelopes, kind)
-    _end_reads(keep_loaded=True)
+    end_reads(keep_loaded=True)
     try:
         if g.get("paper"):
             code = paper.cast_paper(current_user, cycle, g.paper["token"], choices)
@@ -281,7 +288,7 @@ def confirm(slug: str):
     except ServiceError as error:
         db.session.rollback()
         return _unavailable(cycle, error.message, 409)
-    _commit(keep_loaded=True)  # the receipt page shows the cycle and the voter just used
+    commit(keep_loaded=True)  # the receipt page shows the cycle and the voter just used
     if g.get("paper"):
         return _no_store(make_response(render_template("voting/paper_receipt.html", cycle=cycle, code=code,
                                                        station=g.paper["station"])))
@@ -301,7 +308,7 @@ def district(slug: str):
     form = DistrictForm()
     form.district.fill(db.session, District, order_by=District.name)
     if form.validate_on_submit():
-        _end_reads()
+        end_reads()
         try:
             services.choose_district(current_user, db.session.get(District, form.district.data or 0))
         except ServiceError as error:
@@ -374,7 +381,7 @@ def rules(slug: str):
     form = RulesForm(obj=current)
     service_errors = []
     if frozen is None and form.validate_on_submit():
-        _end_reads()
+        end_reads()
         try:
             services.save_rules(current_user, cycle, form.kind.data, form.min_choices.data, form.max_choices.data,
                                 form.min_share_percent.data, points_total=form.points_total.data,

@@ -1,19 +1,17 @@
 """Twenty voters confirm their ballots at the same moment through the pages (the real views, each request with its
 own session and connection) on a committed database: on SQLite a file in WAL mode with a busy timeout, where
-casting begins with BEGIN IMMEDIATE (see ``app._sqlite_pragmas`` and ``app.voting.services.begin_write``).
+casting begins with BEGIN IMMEDIATE (see ``app._sqlite_pragmas`` and ``app.core.transactions.begin_write``).
 Nobody may see "database is locked" or any other error: every voter gets a receipt."""
 
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, run_together
 from tests.factories import make_user
-from tests.voting.test_voting_race import committed_city, race_app, totals  # noqa: F401 (fixtures)
+from tests.voting.test_voting_race import committed_city, totals  # noqa: F401 (committed_city)
 
 WRITERS = 20
 ROUNDS = 3
@@ -43,10 +41,7 @@ def test_twenty_voters_confirming_at_once_all_get_a_receipt(race_app, committed_
             users = [make_user(district_id=ids_["district"]) for _ in range(WRITERS)]
             db.session.commit()
             voters = [SimpleNamespace(get_id=user.get_id()) for user in users]
-        barrier = threading.Barrier(WRITERS, timeout=60)
-        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-            futures = [pool.submit(vote_through_the_pages, race_app, barrier, voter, slug, form) for voter in voters]
-            results = [future.result(timeout=120) for future in futures]
+        results = run_together(race_app, [(vote_through_the_pages, voter, slug, form) for voter in voters])
         assert [result for result in results if result[0] != 200] == []
         assert len({code for _status, code in results}) == WRITERS
         assert totals(race_app) == (WRITERS * round_number, 2 * WRITERS * round_number, 5 * WRITERS * round_number)

@@ -5,45 +5,21 @@ requests do. A barrier releases them together. The rolled-back ``db`` fixture ca
 connection would serialise everything.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
-from app import create_app
 from app.accounts.models import User
-from app.config import TestConfig
-from app.core.errors import ServiceError
 from app.cycles.models import Cycle
 from app.extensions import db
 from app.voting import services
 from app.voting.models import Ballot, BallotChoice, BallotRules, Participation
+from tests.conftest import RACE_THREADS, committed, run_together
 from tests.factories import make_user
 from tests.voting.conftest import ids, make_voting_city
 
-THREADS = 50
+THREADS = RACE_THREADS
 ROUNDS = 6
-
-
-def _wipe(app) -> None:
-    with app.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(delete(table))
-        db.session.commit()
-
-
-@pytest.fixture
-def race_app(app):
-    """A second app on the same database with a pool big enough for one connection per thread."""
-    other = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                       SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS + 5, "max_overflow": 0, "pool_timeout": 60})
-    _wipe(other)
-    yield other
-    _wipe(other)
-    with other.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -64,25 +40,7 @@ def attempt(app, barrier, user_id: int, cycle_id: int, choices: dict) -> tuple[s
         cycle = db.session.get(Cycle, cycle_id)
         db.session.commit()
         barrier.wait()
-        try:
-            code = services.cast(user, cycle, choices)
-            db.session.commit()
-            return "cast", code
-        except ServiceError as error:
-            db.session.rollback()
-            return "refused", str(error.message)
-        except Exception as error:  # any other error ("database is locked"...) is what the test looks for
-            db.session.rollback()
-            return "error", repr(error)
-        finally:
-            db.session.remove()
-
-
-def run_together(app, jobs) -> list[tuple[str, str]]:
-    barrier = threading.Barrier(len(jobs), timeout=60)
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [pool.submit(attempt, app, barrier, *job) for job in jobs]
-        return [future.result(timeout=120) for future in futures]
+        return committed("cast", lambda: services.cast(user, cycle, choices))
 
 
 def totals(app) -> tuple[int, int, int]:
@@ -97,7 +55,7 @@ def test_fifty_simultaneous_ballots_of_one_voter_make_one_vote_each_round(race_a
         with race_app.app_context():
             voter_id = make_user(district_id=ids_["district"]).id
             db.session.commit()
-        results = run_together(race_app, [(voter_id, ids_["cycle"], choices)] * THREADS)
+        results = run_together(race_app, [(attempt, voter_id, ids_["cycle"], choices)] * THREADS)
         outcomes = [kind for kind, _text in results]
         assert [r for r in results if r[0] == "error"] == []
         assert outcomes.count("cast") == 1, results
@@ -118,7 +76,7 @@ def test_many_voters_at_once_never_see_database_is_locked(race_app, committed_ci
     with race_app.app_context():
         voters = [make_user(district_id=ids_["district"]).id for _ in range(THREADS)]
         db.session.commit()
-    results = run_together(race_app, [(voter, ids_["cycle"], choices) for voter in voters])
+    results = run_together(race_app, [(attempt, voter, ids_["cycle"], choices) for voter in voters])
     assert [r for r in results if r[0] != "cast"] == []
     assert len({code for _kind, code in results}) == THREADS  # every receipt is different
     assert totals(race_app) == (THREADS, 2 * THREADS, 5 * THREADS)
@@ -131,18 +89,7 @@ def bind_attempt(app, barrier, user_id: int, identifier: str) -> tuple[str, str]
         user = db.session.get(User, user_id)
         db.session.commit()
         barrier.wait()
-        try:
-            bind_census(user, identifier)
-            db.session.commit()
-            return "bound", identifier
-        except ServiceError as error:
-            db.session.rollback()
-            return "refused", str(error.message)
-        except Exception as error:  # noqa: BLE001 (what the test looks for)
-            db.session.rollback()
-            return "error", repr(error)
-        finally:
-            db.session.remove()
+        return committed("bound", lambda: bind_census(user, identifier) and identifier)
 
 
 def test_census_entries_bind_once_under_concurrency(race_app):
@@ -158,17 +105,11 @@ def test_census_entries_bind_once_under_concurrency(race_app):
             make_census_entry(f"RACE-{n}", district)
         users = [make_user().id for _ in range(21)]
         db.session.commit()
-    jobs = [(user, "RACE-0") for user in users[:20]]
-    barrier = threading.Barrier(len(jobs), timeout=60)
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        results = list(pool.map(lambda job: bind_attempt(race_app, barrier, *job), jobs))
+    results = run_together(race_app, [(bind_attempt, user, "RACE-0") for user in users[:20]])
     assert [kind for kind, _ in results].count("bound") == 1, results
     assert {text for kind, text in results if kind != "bound"} == {
         "This identifier is already linked to another account. If it is yours, please contact city hall."}
-    jobs = [(users[20], f"RACE-{n}") for n in range(1, 11)]
-    barrier = threading.Barrier(len(jobs), timeout=60)
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        results = list(pool.map(lambda job: bind_attempt(race_app, barrier, *job), jobs))
+    results = run_together(race_app, [(bind_attempt, users[20], f"RACE-{n}") for n in range(1, 11)])
     assert [kind for kind, _ in results].count("bound") == 1, results
     assert {text for kind, text in results if kind != "bound"} == {"Your account is already verified."}
     with race_app.app_context():
@@ -189,11 +130,9 @@ def test_a_vote_and_a_census_binding_of_one_account_at_once_leave_one_key(race_a
             voter_id = make_user(district_id=ids_["district"]).id
             make_census_entry(f"BOTH-{round_number}", db.session.get(District, ids_["district"]))
             db.session.commit()
-        barrier = threading.Barrier(2, timeout=60)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            vote = pool.submit(attempt, race_app, barrier, voter_id, ids_["cycle"], choices)
-            bind = pool.submit(bind_attempt, race_app, barrier, voter_id, f"BOTH-{round_number}")
-            assert (vote.result(timeout=120)[0], bind.result(timeout=120)[0]) == ("cast", "bound")
+        vote, bind = run_together(race_app, [(attempt, voter_id, ids_["cycle"], choices),
+                                             (bind_attempt, voter_id, f"BOTH-{round_number}")])
+        assert (vote[0], bind[0]) == ("cast", "bound")
         with race_app.app_context():
             digest = db.session.scalar(select(CensusEntry.identifier_hash).where(CensusEntry.user_id == voter_id))
             keys = db.session.scalars(select(Participation.voter_key).where(

@@ -16,7 +16,7 @@ from app.voting import services
 from app.voting.models import Ballot, BallotChoice, Participation
 from tests.factories import make_user
 from tests.voting.conftest import ids, later
-from tests.voting.test_voting_race import committed_city, race_app  # noqa: F401 (fixtures)
+from tests.voting.test_voting_race import committed_city  # noqa: F401 (fixture)
 
 AFTER_CLOSE = 16  # days: make_voting_city's voting phase ends in 15 days
 

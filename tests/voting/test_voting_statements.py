@@ -19,17 +19,17 @@ from tests.factories import make_proposal, make_user
 from tests.voting.conftest import ids, make_census_entry, make_voting_city
 from tests.voting.test_voting_views import EN, ballot_data, receipt_in
 
-# The register and the projects (two reads), then participation, ballots and choices (three writes); the frozen
-# rules come from the process's copy, with who may vote (census, minimum age); a census entry bound to the account
-# comes with the register's read. On PostgreSQL one more statement first locks the account's row (see
+# The register (one read), then participation, ballots and choices (three writes); the frozen rules and the
+# ballot's projects come from the process's copy, with who may vote (census, minimum age); a census entry bound to
+# the account comes with the register's read. On PostgreSQL one more statement first locks the account's row (see
 # ``services.account_standing``).
-CAST_STATEMENTS = 5
-# The ballot page: voter, cycle (with its phases and envelopes), register, projects, their proposals with themes,
-# unread notifications (base layout).
-BALLOT_PAGE_STATEMENTS = 8
-# Confirming: voter, cycle (3), register and projects (without details) to read the form, then the cast, then the
+CAST_STATEMENTS = 4
+# The ballot page: voter, cycle (with its phases and envelopes, one statement), register, the projects' themes and
+# photos, unread notifications (base layout).
+BALLOT_PAGE_STATEMENTS = 5
+# Confirming: voter, cycle, register (to show the right page when the voter cannot vote), then the cast, then the
 # unread notifications of the receipt page. The objects read are not read again after the first commit.
-CONFIRM_STATEMENTS = 13
+CONFIRM_STATEMENTS = 8
 
 
 def account_lock() -> int:

@@ -61,6 +61,26 @@ def test_the_ballot_lists_each_envelope_with_checkboxes_and_the_counter(client, 
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_the_cached_ballot_follows_what_can_still_change(client, city, voter, db):
+    """An untouched ballot's envelopes come from a cache (the projects are frozen): a theme or district renamed,
+    another language, a ballot sent back with errors are never served from an older copy."""
+    from app.proposals.models import Proposal
+
+    page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    category = db.session.get(Proposal, city.city_items[0].proposal_id).category
+    assert f"Theme: {category.name_en}" in page and "Projects for Wazemmes" in page
+    category.name_en, city.district.name = "Cycling and walking", "Wazemmes-Centre"
+    db.session.commit()
+    page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    assert "Theme: Cycling and walking" in page and "Projects for Wazemmes-Centre" in page
+    voter.locale = "fr"
+    db.session.commit()
+    page = client.get(f"/vote/{city.slug}").get_data(as_text=True)
+    assert "Projets pour toute la ville" in page and "Projects for the whole city" not in page
+    response = post(client, f"/vote/{city.slug}/review", ballot_data(city, city.city_items, []))
+    assert response.status_code == 422 and response.get_data(as_text=True).count(" checked") == 6
+
+
 def test_casting_without_javascript_review_change_confirm_receipt(client, city, voter, db):
     slug = city.slug
     # Too many projects: the page comes back with the rule broken, and nothing is written.
