@@ -71,10 +71,14 @@ class MesProfile:
                 counts[approved] += n
         weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
         incidence = np.zeros((len(counts), len(ids)), dtype=np.float32)
-        rows = [g for g, approved in enumerate(counts) for _ in approved]
-        columns = [index[p] for approved in counts for p in approved]
+        sizes = np.fromiter(map(len, counts), dtype=np.int64, count=len(counts))
+        rows = np.repeat(np.arange(len(counts), dtype=np.int64), sizes)
+        columns = np.fromiter((index[p] for approved in counts for p in approved), dtype=np.int64,
+                              count=int(sizes.sum()))
         incidence[rows, columns] = 1.0
-        sup_arrays = [np.flatnonzero(incidence[:, p]) for p in range(len(ids))]
+        # per project its supporting groups in increasing order: the rows sorted by project (stable)
+        by_project = rows[np.argsort(columns, kind="stable")]
+        sup_arrays = np.split(by_project, np.cumsum(np.bincount(columns, minlength=len(ids)))[:-1]) if ids else []
         return cls(
             ids=ids,
             costs=[p.cost for p in election.projects],
