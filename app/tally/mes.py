@@ -19,6 +19,7 @@ plain stepping), with far fewer runs where the outcome is stable.
 from __future__ import annotations
 
 import heapq
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -541,7 +542,9 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     certifying = False  # interval checks (stable stretches) or float runs one step at a time (unstable ones)
     same = 0  # float steps in a row with an unchanged order
     last_order: list[int] | None = None
+    spent_on = {True: [0.0, 0], False: [0.0, 0]}  # CPU seconds and runs, of interval checks and of float steps
     while True:
+        started = time.process_time()
         if certifying:
             order, ok = certify(prof, b0 + t, guess)
         else:
@@ -549,6 +552,8 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
             order = float_order(prof, b0 + t)
             if order is None:  # a comparison too close to call in floats: this step exactly
                 order = run_mes(prof, b0 + t).order
+        spent_on[certifying][0] += time.process_time() - started
+        spent_on[certifying][1] += 1
         evaluated += 1
         spent = sum(costs[p] for p in order)
         if spent > budget:
@@ -564,9 +569,14 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
         if ok and guess >= horizon and b0 + t + guess >= horizon:
             return Add1Result(_as_run(order), b0 + t, evaluated, t)  # nothing can change any more
         # every run gives the outcome at t whether the check passes or not, so no run is wasted: on success jump
-        # past the certified span and try twice as far; on failure move one step and try a quarter as far; below
-        # CERTIFY_MIN steps an interval check costs more than the float runs it would save: step with those until
-        # the order has stayed the same for a while
+        # past the certified span and try twice as far; on failure move one step and try a quarter as far. An
+        # interval check pays off only over more steps than the float runs it replaces would cost (``worth``,
+        # from the CPU time each took so far, CERTIFY_MIN before any measure): step with float runs until the
+        # order has stayed the same for half that many steps. (Timing only picks which exact path to take.)
+        (c_time, c_runs), (f_time, f_runs) = spent_on[True], spent_on[False]
+        worth = CERTIFY_MIN
+        if c_runs and f_runs and f_time > 0:
+            worth = max(CERTIFY_MIN, 2 * int(c_time / c_runs / (f_time / f_runs)))
         if ok:
             prev = (order[:], t + guess)  # the same outcome up to t + guess
             t += guess + step
@@ -576,12 +586,12 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
             t += step
             if certifying:
                 guess = guess // 4 // step * step
-                if guess < CERTIFY_MIN * step:
+                if guess < worth * step:
                     certifying, same = False, 0
             else:
                 same = same + 1 if order == last_order else 0
-                if same >= CERTIFY_MIN // 2:
-                    certifying, guess = True, CERTIFY_MIN * step
+                if same >= worth // 2:
+                    certifying, guess = True, worth * step
         last_order = order
 
 
