@@ -13,7 +13,9 @@ share in ``[b, b + span]``, by keeping affine lower and upper bounds on every bu
 Every run gives the outcome at ``b`` whether the check passes or not, so the driver wastes none: when it passes it
 jumps past the span and tries one twice as long, when it fails it moves one step and tries one a quarter as long.
 All the steps skipped have the same outcome, so the stepwise definition is followed exactly (tests compare it with
-plain stepping), with far fewer runs where the outcome is stable.
+plain stepping), with far fewer runs where the outcome is stable. Where it is not (the order changes every few
+units), each unit is evaluated by :func:`float_order`, a float run that is trusted only when every decisive
+comparison wins by a wide margin (exact ties of simple prices are compared exactly), else that step runs exactly.
 """
 
 from __future__ import annotations
