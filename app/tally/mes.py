@@ -13,12 +13,15 @@ share in ``[b, b + span]``, by keeping affine lower and upper bounds on every bu
 Every run gives the outcome at ``b`` whether the check passes or not, so the driver wastes none: when it passes it
 jumps past the span and tries one twice as long, when it fails it moves one step and tries one a quarter as long.
 All the steps skipped have the same outcome, so the stepwise definition is followed exactly (tests compare it with
-plain stepping), with far fewer runs where the outcome is stable.
+plain stepping), with far fewer runs where the outcome is stable. Where it is not (the order changes every few
+units), each unit is evaluated by :func:`float_order`, a float run that is trusted only when every decisive
+comparison wins by a wide margin (exact ties of simple prices are compared exactly), else that step runs exactly.
 """
 
 from __future__ import annotations
 
 import heapq
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,10 +74,14 @@ class MesProfile:
                 counts[approved] += n
         weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
         incidence = np.zeros((len(counts), len(ids)), dtype=np.float32)
-        rows = [g for g, approved in enumerate(counts) for _ in approved]
-        columns = [index[p] for approved in counts for p in approved]
+        sizes = np.fromiter(map(len, counts), dtype=np.int64, count=len(counts))
+        rows = np.repeat(np.arange(len(counts), dtype=np.int64), sizes)
+        columns = np.fromiter((index[p] for approved in counts for p in approved), dtype=np.int64,
+                              count=int(sizes.sum()))
         incidence[rows, columns] = 1.0
-        sup_arrays = [np.flatnonzero(incidence[:, p]) for p in range(len(ids))]
+        # per project its supporting groups in increasing order: the rows sorted by project (stable)
+        by_project = rows[np.argsort(columns, kind="stable")]
+        sup_arrays = np.split(by_project, np.cumsum(np.bincount(columns, minlength=len(ids)))[:-1]) if ids else []
         return cls(
             ids=ids,
             costs=[p.cost for p in election.projects],
@@ -534,8 +541,21 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     # past a share of the total cost of all projects, every supported project is funded whatever the share
     horizon = sum(costs)
 
+    certifying = False  # interval checks (stable stretches) or float runs one step at a time (unstable ones)
+    same = 0  # float steps in a row with an unchanged order
+    last_order: list[int] | None = None
+    spent_on = {True: [0.0, 0], False: [0.0, 0]}  # CPU seconds and runs, of interval checks and of float steps
     while True:
-        order, ok = certify(prof, b0 + t, guess)
+        started = time.process_time()
+        if certifying:
+            order, ok = certify(prof, b0 + t, guess)
+        else:
+            ok = False
+            order = float_order(prof, b0 + t)
+            if order is None:  # a comparison too close to call in floats: this step exactly
+                order = run_mes(prof, b0 + t).order
+        spent_on[certifying][0] += time.process_time() - started
+        spent_on[certifying][1] += 1
         evaluated += 1
         spent = sum(costs[p] for p in order)
         if spent > budget:
@@ -551,7 +571,14 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
         if ok and guess >= horizon and b0 + t + guess >= horizon:
             return Add1Result(_as_run(order), b0 + t, evaluated, t)  # nothing can change any more
         # every run gives the outcome at t whether the check passes or not, so no run is wasted: on success jump
-        # past the certified span and try twice as far; on failure move one step and try half as far
+        # past the certified span and try twice as far; on failure move one step and try a quarter as far. An
+        # interval check pays off only over more steps than the float runs it replaces would cost (``worth``,
+        # from the CPU time each took so far, CERTIFY_MIN before any measure): step with float runs until the
+        # order has stayed the same for half that many steps. (Timing only picks which exact path to take.)
+        (c_time, c_runs), (f_time, f_runs) = spent_on[True], spent_on[False]
+        worth = CERTIFY_MIN
+        if c_runs and f_runs and f_time > 0:
+            worth = max(CERTIFY_MIN, 2 * int(c_time / c_runs / (f_time / f_runs)))
         if ok:
             prev = (order[:], t + guess)  # the same outcome up to t + guess
             t += guess + step
@@ -559,7 +586,18 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
         else:
             prev = (order, t)
             t += step
-            guess = max(step, guess // 4 // step * step)
+            if certifying:
+                guess = guess // 4 // step * step
+                if guess < worth * step:
+                    certifying, same = False, 0
+            else:
+                same = same + 1 if order == last_order else 0
+                if same >= worth // 2:
+                    certifying, guess = True, worth * step
+        last_order = order
+
+
+CERTIFY_MIN = 32
 
 
 def _as_run(order: list[int]) -> MesRun:
@@ -572,3 +610,121 @@ def winners_of(prof: MesProfile, run: MesRun | None) -> list[str]:
 
 def as_ids(prof: MesProfile, idx: Sequence[int]) -> list[str]:
     return [prof.ids[p] for p in idx]
+
+
+# Relative margin below which a float comparison is not trusted. Every float quantity of a run (budgets, sums of
+# budgets, prices) is a sum or difference of at most a few million rounded terms over at most a few hundred rounds,
+# so its relative error stays below 1e-9 by far (2**-53 per operation); a comparison whose two sides differ by more
+# than ``FLOAT_MARGIN`` of their size has the same result in exact arithmetic.
+FLOAT_MARGIN = 1e-7
+
+
+def float_order(prof: MesProfile, share) -> list[int] | None:
+    """The MES order at ``share`` from a float run, or None when some decisive comparison is too close to call.
+
+    The outcome of MES depends on the budgets only through two kinds of comparisons: which candidate has the
+    smallest price per utility (ties broken by rank), and whether a project's supporters can still afford it;
+    prices and remaining budgets are continuous in the budgets. So when every such comparison wins by more than
+    :data:`FLOAT_MARGIN`, the float run selects exactly the projects, in the same order, as the exact run; when one
+    does not (an exact tie between two projects, say), the caller runs MES exactly.
+    """
+    costs, ranks = prof.costs, prof.ranks
+    m = len(costs)
+    if any(c <= 0 for c in costs):
+        return None
+    cost_u = prof.cost_utility
+    sup, sup_w = prof.sup_arrays, prof.sup_weights
+    budget = np.full(prof.n_groups, float(share))
+    tol = FLOAT_MARGIN
+    fresh = [-1] * m
+    price = [0.0] * m
+    exact: list = [None] * m
+    dead = np.zeros(prof.n_groups, dtype=bool)  # groups known to have exactly nothing left
+
+    def refresh(p: int) -> bool | None:
+        """Recompute p's price; False: decisively unaffordable; None: too close to call."""
+        b = budget[sup[p]]
+        w = sup_w[p]
+        cost = costs[p]
+        live = ~dead[sup[p]]
+        wl = w[live]
+        n_live = int(wl.sum())
+        if n_live:
+            q = cost / n_live
+            if float(b[live].min()) > q * (1 + tol):  # everyone with money left pays the same: no sort needed
+                price[p] = q / cost if cost_u else q
+                # exactly cost / (supporters with money left); such prices often tie exactly (6000 / 24 and
+                # 1500 / 6, or with cost utilities 1 / 29 and 1 / 29): kept exact to break those ties
+                exact[p] = Q(1, n_live) if cost_u else Q(cost, n_live)
+                return True
+        exact[p] = None
+        o = np.argsort(b, kind="stable")
+        bs, ws = b[o], w[o]
+        wb = ws * bs
+        total = float(wb.sum())
+        if total < cost * (1 - tol):
+            return False
+        if total <= cost * (1 + tol):
+            return None
+        cw = np.cumsum(ws) - ws
+        cs = np.cumsum(wb) - wb
+        W = float(ws.sum())
+        k = int(np.argmax(bs * (W - cw) >= cost - cs))
+        q = (cost - cs[k]) / (W - cw[k])
+        price[p] = q / cost if cost_u else q
+        return True
+
+    heap = [(0.0, ranks[p], p) for p in range(m) if prof.support_totals[p]]
+    heapq.heapify(heap)
+    order: list[int] = []
+    rnd = 0
+    while True:
+        rnd += 1
+        chosen = -1
+        while heap:
+            key, rk, p = heap[0]
+            if fresh[p] == rnd:
+                chosen = p
+                break
+            heapq.heappop(heap)
+            ok = refresh(p)
+            if ok is None:
+                return None
+            if ok:
+                fresh[p] = rnd
+                heapq.heappush(heap, (price[p], rk, p))
+        if chosen < 0:
+            return order
+        heapq.heappop(heap)
+        s = chosen
+        limit = price[s] * (1 + tol) + 1e-300
+        # every other candidate must be decisively dearer (stale keys are lower bounds: refresh the close ones),
+        # or the close ones must all have exact prices to compare
+        close = [s]
+        while heap and heap[0][0] <= limit:
+            key, rk, p = heapq.heappop(heap)
+            if fresh[p] != rnd:
+                ok = refresh(p)
+                if ok is None:
+                    return None
+                if not ok:
+                    continue
+                fresh[p] = rnd
+                if price[p] > limit:
+                    heapq.heappush(heap, (price[p], rk, p))
+                    continue
+            close.append(p)
+        if len(close) > 1:
+            if any(exact[p] is None for p in close):
+                return None
+            s = min(close, key=lambda p: (exact[p], ranks[p]))
+            for p in close:
+                if p != s:
+                    heapq.heappush(heap, (price[p], ranks[p], p))
+        q = price[s] * costs[s] if cost_u else price[s]
+        g = sup[s]
+        b = budget[g]
+        gone = dead[g] | (b < q * (1 - tol))  # paid all they had: exactly nothing left
+        dead[g] = gone
+        budget[g] = np.where(gone, 0.0, np.maximum(b - q, 0.0))
+        order.append(s)

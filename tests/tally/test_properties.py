@@ -121,3 +121,31 @@ def test_add1_on_a_larger_random_election_matches_stepping():
     for cost_utility in (False, True):
         name = "mes-cost+add1" if cost_utility else "mes+add1"
         assert set(run(name, e).winners) == stepwise_add1(e, cost_utility, False)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(max_projects=7, max_voters=12, max_cost=60), st.booleans(), st.integers(0, 40))
+def test_float_run_is_the_exact_run_or_declines(e, cost_utility, extra):
+    """The float MES run that add1 steps with gives the exact run's order, or None (too close to call)."""
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
+    share = Fraction(e.budget, len(e.ballots)) + extra
+    got = mes_module.float_order(prof, share)
+    if got is not None:
+        assert got == mes_module.run_mes(prof, share).order
+
+
+def test_float_run_breaks_exact_ties_by_rank():
+    """Prices that tie exactly (300 / 3, 600 / 6 and 100 / 1 per voter; 1 / 6 per unit of cost for b and e) are
+    compared exactly and go to the smallest id, where the float run would otherwise give up."""
+    def voters(n, pid):
+        return [ApprovalBallot(frozenset({pid}))] * n
+
+    ballots = voters(3, "a") + voters(6, "b") + voters(1, "c") + voters(6, "e")
+    e = Election((Project("a", 300), Project("b", 600), Project("c", 100), Project("e", 1200)), 16 * 210,
+                 tuple(ballots))
+    for cost_utility, first in ((False, "a"), (True, "b")):
+        prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
+        order = mes_module.float_order(prof, Fraction(210))
+        assert order is not None
+        assert order == mes_module.run_mes(prof, Fraction(210)).order
+        assert mes_module.as_ids(prof, order)[0] == first
