@@ -635,8 +635,8 @@ def results(cycle: Cycle | None) -> tuple[object, list[IdeaResult]]:
 
 def participation(klass: SchoolClass) -> dict:
     """How many pupils proposed, commented and voted, of how many cards (anonymous counts)."""
-    if klass.erased_at is not None:
-        return dict(klass.totals or {})
+    if klass.erased_at is not None:  # the counts kept at the erasure (the lessons' totals are kept beside them)
+        return {key: value for key, value in (klass.totals or {}).items() if key != "lessons"}
     pupils = select(Pupil.id).where(Pupil.class_id == klass.id)
     cards = db.session.scalar(select(func.count()).select_from(Pupil).where(Pupil.class_id == klass.id,
                                                                             Pupil.revoked_at.is_(None)))

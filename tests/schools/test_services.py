@@ -258,11 +258,6 @@ def test_winning_idea_goes_to_the_city(db):
     assert db.session.get(Proposal, proposal.id).cycle.school_id is None
 
 
-def test_lesson_progress_is_empty_until_lessons_are_wired(db):
-    klass, _teacher, _ = make_class(cards=0)
-    assert services.lesson_progress(klass) == {}
-
-
 def test_school_ideas_stay_out_of_review_and_mentions(db):
     from app.deliberation.services import link_mentions
     from app.review.services import review_query
