@@ -4,6 +4,7 @@ Services take the acting user, validate everything before changing anything, flu
 caller. Dates arrive and are stored in UTC; the forms convert from and to the city's time zone.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,15 +85,18 @@ def cycles_by_state(now=None) -> dict[str, list[Cycle]]:
     return groups
 
 
-# Built once: building a statement and its cache key costs more than running it.
-_BY_SLUG = (select(Cycle).where(Cycle.slug == bindparam("slug"), CITY_CYCLES)
+@functools.cache
+def _by_slug():
+    """Built once, on first use (building a statement and its cache key costs more than running it; at import time
+    the loader options would configure the mappers before every model module is imported)."""
+    return (select(Cycle).where(Cycle.slug == bindparam("slug"), CITY_CYCLES)
             .options(joinedload(Cycle.phases), joinedload(Cycle.envelopes)))
 
 
 def get_cycle_by_slug(slug: str) -> Cycle | None:
     """The city cycle (never a school's budget) with its phases and envelopes, in one statement (every page of a
     cycle reads them; loaded separately they cost two more)."""
-    return db.session.scalars(_BY_SLUG, {"slug": slug[:80]}).unique().first()
+    return db.session.scalars(_by_slug(), {"slug": slug[:80]}).unique().first()
 
 
 def phase_row(cycle: Cycle, kind: PhaseKind) -> Phase | None:
