@@ -1,7 +1,6 @@
 """A pupil does the counting lesson (with and without JavaScript's help) and a quiz; lesson pages pass axe-core."""
 
 import pytest
-from flask import g
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -9,26 +8,28 @@ from app.accounts.models import Role
 from app.extensions import db
 from app.lessons import services
 from app.lessons.content import LESSONS, get
-from tests.browser.conftest import assert_accessible, click_and_wait, screenshot
+from tests.browser.conftest import assert_accessible, click_and_wait, fill, screenshot
 from tests.browser.test_tracking_browser import fits_a_narrow_screen, sign_in
 from tests.factories import make_user
-from tests.lessons.conftest import make_pupil
+from tests.schools.conftest import make_class
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def pupil(app, live):
-    """Every request of the live server runs as a signed-in pupil (the schools module's ``g.pupil``)."""
-    card = make_pupil(41, pseudonym="Loutre verte")
-    hooks = app.before_request_funcs.setdefault(None, [])
-
-    def hook():
-        g.pupil = card
-
-    hooks.append(hook)
-    yield card
-    hooks.remove(hook)
+def pupil(app, live, browser):
+    """A pupil of a real class signs in with their card (class code and card code) on the schools' page; the
+    lessons then read them as ``g.pupil``. Returns the card's learner key."""
+    with app.app_context():
+        klass, _teacher, cards = make_class(cards=1)
+        db.session.commit()
+        class_code, card_code, key = klass.code, cards[0].code, cards[0].pupil.learner_key
+    browser.get(f"{live}/school/pupil/sign-in")
+    fill(browser, {"class_code": class_code, "card_code": card_code})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    assert browser.current_url.endswith("/school/pupil/")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "a[href='/lessons/']"))
+    return key
 
 
 def results_text(browser) -> str:
@@ -36,7 +37,7 @@ def results_text(browser) -> str:
 
 
 def test_a_pupil_counts_the_votes_two_ways_and_does_the_quiz(browser, live, app, pupil):
-    browser.get(live + "/lessons/")
+    assert browser.current_url.endswith("/lessons/")  # from the pupil's home page
     assert_accessible(browser)
     screenshot(browser, "lessons-index-fr-narrow", width=380)
 
@@ -73,7 +74,7 @@ def test_a_pupil_counts_the_votes_two_ways_and_does_the_quiz(browser, live, app,
     assert_accessible(browser)
     screenshot(browser, "lessons-quiz-result-fr-narrow", width=380)
     with app.app_context():
-        assert services.progress(["pupil:41"])["pupil:41"]["per_lesson"]["counting-votes"]["score"] == 2
+        assert services.progress([pupil])[pupil]["per_lesson"]["counting-votes"]["score"] == 2
 
 
 def test_a_quiz_sent_incomplete_shows_the_error_and_every_lesson_is_accessible(browser, live, app):

@@ -1,7 +1,8 @@
 """A signed-in pupil, as the schools module provides one: ``flask.g.pupil`` set for each request.
 
-Until the schools module is merged, a stand-in object with the contract's attributes is put on ``g`` by a
-before-request hook added for the test only (the coordinator switches these tests to real pupil cards at merge).
+These view tests put a stand-in with the contract's attributes on ``g`` (a before-request hook added for the test
+only), so that they can choose the pupil's class cycle and pseudonym freely. Real cards signed in through the schools'
+page are tested in ``tests/schools/test_lessons_wiring.py`` and ``tests/browser/test_lessons_browser.py``.
 """
 
 from types import SimpleNamespace
