@@ -20,9 +20,11 @@ cost, so the check is reported in ``verified``.
   moves the project earlier in the order, where at least as much money is left). For those every search finds the
   same largest funded cost, so it starts from what the first run proved: the money its supporters still had at the
   end (MES: at that cost it is affordable when the run ends, so it is chosen) and the money left at its turn
-  (greedy), and stops at the money its supporters had at the start (MES alone);
+  (greedy), and stops at the money its supporters had at the start (MES alone); it gallops up from the proven
+  cost (on real files the answer is most often the floor of the supporters' final money: one run) and then bisects;
 - the add1 rules are not known to be monotone: they follow the bisection of the definition step by step (only each
-  run is cheaper), so the answer is the definition's even where the rule is not monotone.
+  run is cheaper, and the final check re-uses the two runs that already decided it), so the answer is the
+  definition's even where the rule is not monotone.
 
 ``tests/tally/test_explain.py`` checks the two functions agree on random small elections for every rule.
 """
@@ -49,14 +51,18 @@ class MaxCost:
     runs: int
 
 
-def _bisect(funded: Callable[[int], bool], project_id: str, cost: int) -> MaxCost:
-    """The definition's search, asking ``funded`` (one run of the rule per call)."""
+def _bisect(funded: Callable[[int], bool], project_id: str, cost: int, *, memo: bool = True) -> MaxCost:
+    """The definition's search, asking ``funded`` (one run of the rule per call; ``memo``: never twice a cost)."""
     runs = 0
+    seen: dict[int, bool] = {}  # a run is deterministic: the final check re-asks two costs already tried
 
     def ask(c: int) -> bool:
         nonlocal runs
+        if c in seen and memo:
+            return seen[c]
         runs += 1
-        return funded(c)
+        seen[c] = funded(c)
+        return seen[c]
 
     if ask(cost):
         return MaxCost(project_id, cost, True, runs)
@@ -79,7 +85,7 @@ def max_funded_cost_by_bisection(
     """The definition: the largest cost (integer units) at which ``project_id`` is funded by ``rule``, all else
     unchanged, by bisection with one full run of the rule per cost tried."""
     return _bisect(lambda c: project_id in run(rule, election.with_cost(project_id, c), tie_breaking).winners,
-                   project_id, election.project_map[project_id].cost)
+                   project_id, election.project_map[project_id].cost, memo=False)
 
 
 _FIXED_ORDER_GREEDY = {"greedy", "greedy-points", "majority-judgment"}
@@ -179,6 +185,14 @@ def _monotone(rule: str, election: Election, project_id: str, tie: TieBreaking) 
     lo = min(lo, cost - 1)
     if hi <= lo:  # cannot happen for a monotone rule; be safe
         hi = lo + 1
+    step = 1  # gallop up from the proven cost (most often the answer: one run), then bisect
+    while lo + step < hi:
+        runs += 1
+        if not oracle(lo + step):
+            hi = lo + step
+            break
+        lo += step
+        step *= 2
     while hi - lo > 1:
         mid = (lo + hi) // 2
         runs += 1
