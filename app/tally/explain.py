@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from . import mes as _mes
-from .greedy import greedy_pass
+from .greedy import greedy_pass, per_cost_scores
 from .model import Election, Outcome, ProjectResult
 from .rules import run
 from .tiebreak import TieBreaking, resolve
@@ -118,6 +118,8 @@ class _Oracle:
             self.prof = _mes.MesProfile.build(election, ranks, base == "mes-cost")
             self.index = self.prof.ids.index(project_id)
             self.votes = election.approval_counts() if "greedy" in parts else None
+        elif rule == "greedy-per-cost":
+            self.votes = election.approval_counts()  # counted once: they do not depend on costs
 
     def with_cost(self, c: int) -> _mes.MesProfile:
         costs = list(self.prof.costs)
@@ -126,7 +128,11 @@ class _Oracle:
 
     def __call__(self, c: int) -> bool:
         if not self.mes:
-            return self.pid in run(self.rule, self.election.with_cost(self.pid, c), self.tie).winners
+            changed = self.election.with_cost(self.pid, c)
+            if self.rule == "greedy-per-cost":  # as rules.greedy_per_cost, with the votes counted once
+                funded, _ = greedy_pass(changed, per_cost_scores(changed, self.votes), self.tie, votes=self.votes)
+                return self.pid in funded
+            return self.pid in run(self.rule, changed, self.tie).winners
         prof = self.with_cost(c)
         if "add1" in self.parts or "add1-last" in self.parts:
             res = _mes.add1(prof, self.election.budget, self.election.scale, last="add1-last" in self.parts)
@@ -185,8 +191,8 @@ def _monotone(rule: str, election: Election, project_id: str, tie: TieBreaking) 
     lo = min(lo, cost - 1)
     if hi <= lo:  # cannot happen for a monotone rule; be safe
         hi = lo + 1
-    step = 1  # gallop up from the proven cost (most often the answer: one run), then bisect
-    while lo + step < hi:
+    step = 1  # MES: gallop up from the proven cost (most often the answer: one run), then bisect
+    while lo + step < hi and oracle.mes:
         runs += 1
         if not oracle(lo + step):
             hi = lo + step
