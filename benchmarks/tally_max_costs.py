@@ -44,7 +44,7 @@ def main() -> None:
                 continue
             losing = [pid for pid, r in outcome.results.items() if not r.funded]
             t0 = time.process_time()
-            fast = {pid: max_funded_cost(rule, election, pid) for pid in losing}
+            fast = {pid: max_funded_cost(rule, election, pid, outcome=outcome) for pid in losing}
             after = time.process_time() - t0
             t0 = time.process_time()
             slow = {}

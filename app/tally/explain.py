@@ -149,9 +149,9 @@ class _Oracle:
         return self.pid in extra
 
 
-def _fixed_order_greedy(rule: str, election: Election, project_id: str, tie: TieBreaking) -> MaxCost:
+def _fixed_order_greedy(rule: str, election: Election, project_id: str, tie: TieBreaking, outcome) -> MaxCost:
     """Greedy whose order ignores costs: funded exactly when the cost is at most the money left at its turn."""
-    r = run(rule, election, tie).results[project_id]
+    r = (outcome or run(rule, election, tie)).results[project_id]
     if r.funded:
         return MaxCost(project_id, election.project_map[project_id].cost, True, 1)
     if r.kind != "greedy-skipped":  # below the threshold, or after a no-skip stop: whatever its cost
@@ -159,10 +159,10 @@ def _fixed_order_greedy(rule: str, election: Election, project_id: str, tie: Tie
     return MaxCost(project_id, int(r.data["money_left"]), True, 1)
 
 
-def _monotone(rule: str, election: Election, project_id: str, tie: TieBreaking) -> MaxCost:
+def _monotone(rule: str, election: Election, project_id: str, tie: TieBreaking, outcome) -> MaxCost:
     """A rule monotone in the project's cost: search between what the first run proved, with cheap runs."""
     cost = election.project_map[project_id].cost
-    outcome = run(rule, election, tie)
+    outcome = outcome or run(rule, election, tie)
     r = outcome.results[project_id]
     if r.funded:
         return MaxCost(project_id, cost, True, 1)
@@ -210,17 +210,21 @@ def _monotone(rule: str, election: Election, project_id: str, tie: TieBreaking) 
 
 
 def max_funded_cost(
-    rule: str, election: Election, project_id: str, tie_breaking: str | TieBreaking | None = None
+    rule: str, election: Election, project_id: str, tie_breaking: str | TieBreaking | None = None,
+    *, outcome: Outcome | None = None,
 ) -> MaxCost:
     """The largest cost (integer units) at which ``project_id`` is funded by ``rule``, all else unchanged.
 
-    Same answer as :func:`max_funded_cost_by_bisection` (``runs`` counts the runs this one made)."""
+    Same answer as :func:`max_funded_cost_by_bisection` (``runs`` counts the runs this one made). ``outcome``: the
+    outcome of ``rule`` on ``election`` with this tie-breaking when the caller has it (saves one run per project)."""
     tie = resolve(tie_breaking)
     kind = _kind_of_rule(rule, election)
+    if outcome is not None and (outcome.rule != rule or outcome.tie_breaking != tie.name):
+        outcome = None
     if kind in _FIXED_ORDER_GREEDY:
-        return _fixed_order_greedy(rule, election, project_id, tie)
+        return _fixed_order_greedy(rule, election, project_id, tie, outcome)
     if kind in _MONOTONE:
-        return _monotone(kind, election, project_id, tie)
+        return _monotone(kind, election, project_id, tie, outcome)
     if kind.startswith("mes"):
         return _bisect(_Oracle(kind, election, project_id, tie), project_id, election.project_map[project_id].cost)
     return max_funded_cost_by_bisection(rule, election, project_id, tie)
@@ -234,7 +238,7 @@ def with_max_costs(
     for pid, r in outcome.results.items():
         if r.funded:
             continue
-        mc = max_funded_cost(outcome.rule, election, pid, tie_breaking or outcome.tie_breaking)
+        mc = max_funded_cost(outcome.rule, election, pid, tie_breaking or outcome.tie_breaking, outcome=outcome)
         results[pid] = ProjectResult(pid, False, r.kind,
                                      {**r.data, "max_cost": mc.max_cost, "max_cost_verified": mc.verified})
     return replace(outcome, results=results)
