@@ -20,8 +20,9 @@ cost, so the check is reported in ``verified``.
   moves the project earlier in the order, where at least as much money is left). For those every search finds the
   same largest funded cost, so it starts from what the first run proved: the money its supporters still had at the
   end (MES: at that cost it is affordable when the run ends, so it is chosen) and the money left at its turn
-  (greedy), and stops at the money its supporters had at the start (MES alone); it gallops up from the proven
-  cost (on real files the answer is most often the floor of the supporters' final money: one run) and then bisects;
+  (greedy), and stops at the money its supporters had at the start (MES alone); MES first tries one unit above the
+  proven cost (on real files the answer is most often the floor of the supporters' final money: one run), then
+  bisects;
 - the add1 rules are not known to be monotone: they follow the bisection of the definition step by step (only each
   run is cheaper, and the final check re-uses the two runs that already decided it), so the answer is the
   definition's even where the rule is not monotone.
@@ -191,14 +192,12 @@ def _monotone(rule: str, election: Election, project_id: str, tie: TieBreaking, 
     lo = min(lo, cost - 1)
     if hi <= lo:  # cannot happen for a monotone rule; be safe
         hi = lo + 1
-    step = 1  # MES: gallop up from the proven cost (most often the answer: one run), then bisect
-    while lo + step < hi and oracle.mes:
+    if oracle.mes and lo + 1 < hi:  # MES: the proven cost is most often the answer (one run), else bisect
         runs += 1
-        if not oracle(lo + step):
-            hi = lo + step
-            break
-        lo += step
-        step *= 2
+        if oracle(lo + 1):
+            lo += 1
+        else:
+            hi = lo + 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         runs += 1
