@@ -279,7 +279,7 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs
         if item.cost_cents > data.budget_cents:
             details = {"kind": "over-budget", "cost": item.cost_cents, "budget": data.budget_cents}
         if details.get("kind") == "mes-not-funded" and details.get("max_cost") is None and explain_costs:
-            found = max_funded_cost(rule, election, project.id, TIE_BREAKING)
+            found = max_funded_cost(rule, election, project.id, TIE_BREAKING, outcome=outcome)
             details["max_cost"] = found.max_cost or 0  # None: not funded even at no cost
             details["max_cost_verified"] = found.verified
         if project.id in winners and outcome.rounds:
