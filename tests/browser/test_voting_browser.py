@@ -10,6 +10,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
@@ -353,7 +354,9 @@ def test_points_ballot_with_javascript_another_district_and_change(browser, live
     sign_in(browser, live, *RESIDENT)
     browser.get(f"{live}/vote/{slug}")
     photo = browser.find_element(By.CSS_SELECTOR, "#citywide .item-photo")
-    assert photo.get_attribute("alt") == alt and browser.execute_script("return arguments[0].naturalWidth", photo)
+    assert photo.get_attribute("alt") == alt
+    # the photo loads lazily, after the page: wait for it rather than read its size at once
+    WebDriverWait(browser, 15).until(lambda b: b.execute_script("return arguments[0].naturalWidth", photo) > 0)
     city = envelope(browser, "citywide")
     left = city.find_element(By.CSS_SELECTOR, "[data-points-left]")
     assert left.text == "10"
