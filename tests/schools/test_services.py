@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.accounts.models import Role
 from app.core.clock import utcnow
@@ -266,3 +266,26 @@ def test_school_ideas_stay_out_of_review_and_mentions(db):
     idea = approved_idea(klass, teacher, cards[0].pupil)
     assert idea.proposal_id not in {p.id for p in db.session.scalars(review_query(None, status="all"))}
     assert "/proposals/" not in link_mentions(f"Voir #{idea.proposal_id}")
+
+
+def test_knapsack_class_vote_keeps_within_the_class_budget(db):
+    """Older pupils vote with a budget: a ballot that costs more than the class's money is refused and nothing is
+    written; one within it counts."""
+    from app.voting.models import Ballot
+
+    school, official = make_school()
+    teacher = make_teacher(school, official)
+    klass = services.create_class(teacher, school, "4e A", 8, "2026-2027")
+    services.create_budget(teacher, klass, "Le foyer", 200_000, "knapsack")
+    big = services.add_price(teacher, klass, "Un baby-foot", "star", 150_000)
+    cards = services.make_cards(teacher, klass, 2)
+    approved_idea(klass, teacher, cards[0].pupil, "Un baby-foot", big)
+    approved_idea(klass, teacher, cards[1].pupil, "Une table de ping-pong", big)
+    to_phase(klass, teacher, PhaseKind.VOTING)
+    items = [item.id for item in services.ballot_items(klass.cycle)]
+    with pytest.raises(ServiceError):
+        services.vote(cards[0].pupil, items)  # 3,000 € for a 2,000 € budget
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+    assert not services.has_voted(cards[0].pupil)
+    services.vote(cards[0].pupil, items[:1])
+    assert services.has_voted(cards[0].pupil)
