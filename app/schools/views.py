@@ -320,30 +320,27 @@ def revoke(class_id: int, pupil_id: int):
 def moderate_idea(class_id: int, idea_id: int):
     klass = _class(class_id)
     idea = _in_class(klass, PupilIdea, idea_id, lambda row: row.class_id)
-    form = ModerateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.moderate_idea(current_user, idea, form.decision.data == "approve")
-    except ServiceError as error:
-        return _refused(error, "schools.dashboard", class_id=klass.id)
-    return _done(_("Idea approved.") if form.decision.data == "approve" else _("Idea refused."),
-                 "schools.dashboard", class_id=klass.id)
+    return _moderate(klass, services.moderate_idea, idea, _("Idea approved."), _("Idea refused."))
 
 
 @bp.route("/classes/<int:class_id>/comments/<int:comment_id>/moderate", methods=["POST"])
 def moderate_comment(class_id: int, comment_id: int):
     klass = _class(class_id)
     note = _in_class(klass, PupilComment, comment_id, lambda row: row.pupil.class_id if row.pupil else None)
+    return _moderate(klass, services.moderate_comment, note, _("Comment approved."), _("Comment refused."))
+
+
+def _moderate(klass: SchoolClass, decide, target, approved: str, refused: str):
+    """The teacher's decision on a pupil's idea or comment (``decide`` is the service), back to the dashboard."""
     form = ModerateForm()
     if not form.validate_on_submit():
         abort(400)
+    approve = form.decision.data == "approve"
     try:
-        services.moderate_comment(current_user, note, form.decision.data == "approve")
+        decide(current_user, target, approve)
     except ServiceError as error:
         return _refused(error, "schools.dashboard", class_id=klass.id)
-    return _done(_("Comment approved.") if form.decision.data == "approve" else _("Comment refused."),
-                 "schools.dashboard", class_id=klass.id)
+    return _done(approved if approve else refused, "schools.dashboard", class_id=klass.id)
 
 
 @bp.route("/classes/<int:class_id>/erase", methods=["POST"])
