@@ -545,17 +545,24 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     same = 0  # float steps in a row with an unchanged order
     last_order: list[int] | None = None
     spent_on = {True: [0.0, 0], False: [0.0, 0]}  # CPU seconds and runs, of interval checks and of float steps
+    ahead: list = []  # float orders of the next steps, computed together (:func:`float_orders`)
+    batch = BATCH_MIN
+    batch_max = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
     while True:
         started = time.process_time()
         if certifying:
             order, ok = certify(prof, b0 + t, guess)
+            spent_on[True][1] += 1
         else:
             ok = False
-            order = float_order(prof, b0 + t)
+            if not ahead:
+                ahead = float_orders(prof, [b0 + t + i * step for i in range(batch)])
+                spent_on[False][1] += batch
+                batch = min(2 * batch, batch_max)
+            order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
                 order = run_mes(prof, b0 + t).order
         spent_on[certifying][0] += time.process_time() - started
-        spent_on[certifying][1] += 1
         evaluated += 1
         spent = sum(costs[p] for p in order)
         if spent > budget:
@@ -592,12 +599,14 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                     certifying, same = False, 0
             else:
                 same = same + 1 if order == last_order else 0
-                if same >= worth // 2:
-                    certifying, guess = True, worth * step
+                if same >= worth // 2 and not ahead:  # (float orders already computed are used first)
+                    certifying, guess, batch = True, worth * step, BATCH_MIN
         last_order = order
 
 
 CERTIFY_MIN = 32
+# float steps computed together: from BATCH_MIN, doubling, up to BATCH_MAX and BATCH_CELLS budgets (share x group)
+BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 19
 
 
 def _as_run(order: list[int]) -> MesRun:
@@ -628,103 +637,142 @@ def float_order(prof: MesProfile, share) -> list[int] | None:
     :data:`FLOAT_MARGIN`, the float run selects exactly the projects, in the same order, as the exact run; when one
     does not (an exact tie between two projects, say), the caller runs MES exactly.
     """
+    return float_orders(prof, [share])[0]
+
+
+def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
+    """:func:`float_order` at many shares at once: one float run per share, all run in lockstep (round by round,
+    each share with its own budgets, prices and choices), so that each numpy call serves every share that needs
+    the same project priced or funded. Each share's run takes exactly the decisions of :func:`float_order`."""
     costs, ranks = prof.costs, prof.ranks
-    m = len(costs)
+    m, K, G = len(costs), len(shares), prof.n_groups
     if any(c <= 0 for c in costs):
-        return None
+        return [None] * K
     cost_u = prof.cost_utility
     sup, sup_w = prof.sup_arrays, prof.sup_weights
-    budget = np.full(prof.n_groups, float(share))
     tol = FLOAT_MARGIN
-    fresh = [-1] * m
-    price = [0.0] * m
-    exact: list = [None] * m
-    dead = np.zeros(prof.n_groups, dtype=bool)  # groups known to have exactly nothing left
+    budget = np.repeat(np.array([float(s) for s in shares])[None, :], G, axis=0)  # group x share
+    dead = np.zeros((G, K), dtype=bool)  # groups known to have exactly nothing left
+    key = np.full((K, m), np.inf)  # price lower bounds (fresh prices where ``fresh``); inf: not a candidate
+    key[:, [p for p in range(m) if prof.support_totals[p]]] = 0.0
+    fresh = np.zeros((K, m), dtype=bool)  # price computed this round
+    weight = [float(t) for t in prof.support_totals]
+    n_live = np.zeros((K, m), dtype=np.int64)  # >0: the price is exactly cost / n_live (everyone pays the same)
+    failed = np.zeros(K, dtype=bool)  # a comparison too close to call
+    orders: list[list[int]] = [[] for _ in range(K)]
 
-    def refresh(p: int) -> bool | None:
-        """Recompute p's price; False: decisively unaffordable; None: too close to call."""
-        b = budget[sup[p]]
-        w = sup_w[p]
-        cost = costs[p]
-        live = ~dead[sup[p]]
-        wl = w[live]
-        n_live = int(wl.sum())
-        if n_live:
-            q = cost / n_live
-            if float(b[live].min()) > q * (1 + tol):  # everyone with money left pays the same: no sort needed
-                price[p] = q / cost if cost_u else q
-                # exactly cost / (supporters with money left); such prices often tie exactly (6000 / 24 and
-                # 1500 / 6, or with cost utilities 1 / 29 and 1 / 29): kept exact to break those ties
-                exact[p] = Q(1, n_live) if cost_u else Q(cost, n_live)
-                return True
-        exact[p] = None
-        o = np.argsort(b, kind="stable")
-        bs, ws = b[o], w[o]
-        wb = ws * bs
-        total = float(wb.sum())
-        if total < cost * (1 - tol):
-            return False
-        if total <= cost * (1 + tol):
-            return None
-        cw = np.cumsum(ws) - ws
-        cs = np.cumsum(wb) - wb
-        W = float(ws.sum())
-        k = int(np.argmax(bs * (W - cw) >= cost - cs))
-        q = (cost - cs[k]) / (W - cw[k])
-        price[p] = q / cost if cost_u else q
-        return True
+    def refresh(rows: np.ndarray, p: int) -> None:
+        """Recompute p's price at ``rows``: dropped where decisively unaffordable, the row failed where too close.
 
-    heap = [(0.0, ranks[p], p) for p in range(m) if prof.support_totals[p]]
-    heapq.heapify(heap)
-    order: list[int] = []
-    rnd = 0
+        The price q solves sum(w * min(b, q)) = cost: from q = cost / (weight with money left), repeatedly
+        q = (cost - what those under q have) / (weight of the others), which only rises and stops at the price
+        once no budget lies between two successive values (no sort)."""
+        g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
+        if len(rows) == K:
+            b, d = budget[g], dead[g]
+        else:
+            at = np.ix_(g, rows)
+            b, d = budget[at], dead[at]
+        fresh[rows, p] = True
+        total = w @ b
+        unaffordable = total < cost * (1 - tol)
+        close = ~unaffordable & (total <= cost * (1 + tol))
+        if unaffordable.any() or close.any():
+            key[rows[unaffordable], p] = np.inf
+            failed[rows[close]] = True
+            ok = ~(unaffordable | close)
+            rows, b, d = rows[ok], b[:, ok], d[:, ok]
+            if not len(rows):
+                return
+        gone = w @ d  # weight with exactly nothing left
+        n = W - gone
+        q = cost / n
+        fast = w @ (b <= q * (1 + tol)) == gone  # everyone with money left pays the same
+        if fast.any():  # such prices often tie exactly: kept exact (n_live) to break those ties
+            key[rows[fast], p] = 1.0 / n[fast] if cost_u else q[fast]
+            n_live[rows[fast], p] = n[fast]
+            if fast.all():
+                return
+            slow = ~fast
+            rows, b, q, below = rows[slow], b[:, slow], q[slow], gone[slow]
+        else:
+            below = gone
+        n_live[rows, p] = 0
+        while True:
+            under = b < q
+            w_under = w @ under
+            moved = w_under != below
+            if not moved.all():
+                done = ~moved
+                key[rows[done], p] = q[done] / cost if cost_u else q[done]
+                if not moved.any():
+                    return
+                rows, b, under, w_under = rows[moved], b[:, moved], under[:, moved], w_under[moved]
+            rest = W - w_under
+            if (rest <= 0).any():  # cannot happen for an affordable project; declined if rounding says otherwise
+                failed[rows] = True
+                return
+            q = (cost - w @ (b * under)) / rest
+            below = w_under
+
+    def refresh_pairs(rows: np.ndarray, projects: np.ndarray) -> None:
+        todo = set(projects.tolist())
+        if len(todo) == 1:
+            refresh(rows, todo.pop())
+            return
+        for p in todo:
+            refresh(rows[projects == p], p)
+
+    act = np.arange(K)
     while True:
-        rnd += 1
-        chosen = -1
-        while heap:
-            key, rk, p = heap[0]
-            if fresh[p] == rnd:
-                chosen = p
+        fresh[:] = False
+        while True:  # each row's cheapest candidate, refreshing stale lower bounds until the cheapest is fresh
+            act = act[~failed[act]]
+            sub = key[act]
+            a = sub.argmin(axis=1)
+            kv = sub[np.arange(len(act)), a]
+            going = np.isfinite(kv)  # rows with no candidate left are finished
+            act, a, kv = act[going], a[going], kv[going]
+            stale = ~fresh[act, a]
+            if not stale.any():
                 break
-            heapq.heappop(heap)
-            ok = refresh(p)
-            if ok is None:
-                return None
-            if ok:
-                fresh[p] = rnd
-                heapq.heappush(heap, (price[p], rk, p))
-        if chosen < 0:
-            return order
-        heapq.heappop(heap)
-        s = chosen
-        limit = price[s] * (1 + tol) + 1e-300
+            refresh_pairs(act[stale], a[stale])
+        if not len(act):
+            break
         # every other candidate must be decisively dearer (stale keys are lower bounds: refresh the close ones),
         # or the close ones must all have exact prices to compare
-        close = [s]
-        while heap and heap[0][0] <= limit:
-            key, rk, p = heapq.heappop(heap)
-            if fresh[p] != rnd:
-                ok = refresh(p)
-                if ok is None:
-                    return None
-                if not ok:
-                    continue
-                fresh[p] = rnd
-                if price[p] > limit:
-                    heapq.heappush(heap, (price[p], rk, p))
-                    continue
-            close.append(p)
-        if len(close) > 1:
-            if any(exact[p] is None for p in close):
-                return None
-            s = min(close, key=lambda p: (exact[p], ranks[p]))
-            for p in close:
-                if p != s:
-                    heapq.heappush(heap, (price[p], ranks[p], p))
-        q = price[s] * costs[s] if cost_u else price[s]
-        g = sup[s]
-        b = budget[g]
-        gone = dead[g] | (b < q * (1 - tol))  # paid all they had: exactly nothing left
-        dead[g] = gone
-        budget[g] = np.where(gone, 0.0, np.maximum(b - q, 0.0))
-        order.append(s)
+        limit = kv * (1 + tol) + 1e-300
+        close = key[act] <= limit[:, None]
+        r, c = np.nonzero(close & ~fresh[act])
+        if len(r):
+            refresh_pairs(act[r], c)
+            close = key[act] <= limit[:, None]
+        chosen = a.copy()
+        for i in np.flatnonzero(close.sum(axis=1) > 1).tolist():
+            row = int(act[i])
+            near = np.flatnonzero(close[i]).tolist()
+            if failed[row] or any(n_live[row, p] == 0 for p in near):
+                failed[row] = True
+                continue
+            chosen[i] = min(near, key=lambda p: (Q(1 if cost_u else costs[p], int(n_live[row, p])), ranks[p]))
+        keep = ~failed[act]
+        act, chosen = act[keep], chosen[keep]
+        for s in set(chosen.tolist()):
+            rows = act[chosen == s]
+            q = key[rows, s] * costs[s] if cost_u else key[rows, s]
+            g = sup[s]
+            if len(rows) == K:
+                b = budget[g]
+                gone = dead[g] | (b < q * (1 - tol))  # paid all they had: nothing left
+                dead[g] = gone
+                budget[g] = np.where(gone, 0.0, np.maximum(b - q, 0.0))
+            else:
+                at = np.ix_(g, rows)
+                b = budget[at]
+                gone = dead[at] | (b < q * (1 - tol))
+                dead[at] = gone
+                budget[at] = np.where(gone, 0.0, np.maximum(b - q, 0.0))
+            key[rows, s] = np.inf
+            for row in rows.tolist():
+                orders[row].append(s)
+    return [None if failed[k] else orders[k] for k in range(K)]

@@ -124,14 +124,16 @@ def test_add1_on_a_larger_random_election_matches_stepping():
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(elections(max_projects=7, max_voters=12, max_cost=60), st.booleans(), st.integers(0, 40))
-def test_float_run_is_the_exact_run_or_declines(e, cost_utility, extra):
-    """The float MES run that add1 steps with gives the exact run's order, or None (too close to call)."""
+@given(elections(max_projects=7, max_voters=12, max_cost=60), st.booleans(),
+       st.lists(st.integers(0, 40), min_size=1, max_size=6))
+def test_float_runs_are_the_exact_runs_or_decline(e, cost_utility, extras):
+    """The float MES runs that add1 steps with (several shares run together) give each share's exact order, or
+    None for a share where a comparison is too close to call."""
     prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
-    share = Fraction(e.budget, len(e.ballots)) + extra
-    got = mes_module.float_order(prof, share)
-    if got is not None:
-        assert got == mes_module.run_mes(prof, share).order
+    shares = [Fraction(e.budget, len(e.ballots)) + extra for extra in extras]
+    for share, got in zip(shares, mes_module.float_orders(prof, shares), strict=True):
+        if got is not None:
+            assert got == mes_module.run_mes(prof, share).order
 
 
 def test_float_run_breaks_exact_ties_by_rank():
