@@ -643,7 +643,10 @@ def float_order(prof: MesProfile, share) -> list[int] | None:
 def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
     """:func:`float_order` at many shares at once: one float run per share, all run in lockstep (round by round,
     each share with its own budgets, prices and choices), so that each numpy call serves every share that needs
-    the same project priced or funded. Each share's run takes exactly the decisions of :func:`float_order`."""
+    the same project priced or funded. Each share's run takes exactly the decisions of :func:`float_order`.
+
+    A group with exactly nothing left has the budget -1.0, so that one gather tells its budget and that it is
+    gone."""
     costs, ranks = prof.costs, prof.ranks
     m, K, G = len(costs), len(shares), prof.n_groups
     if any(c <= 0 for c in costs):
@@ -651,8 +654,7 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
     cost_u = prof.cost_utility
     sup, sup_w = prof.sup_arrays, prof.sup_weights
     tol = FLOAT_MARGIN
-    budget = np.repeat(np.array([float(s) for s in shares])[None, :], G, axis=0)  # group x share
-    dead = np.zeros((G, K), dtype=bool)  # groups known to have exactly nothing left
+    budget = np.repeat(np.array([float(s) for s in shares])[None, :], G, axis=0)  # group x share; -1.0: gone
     key = np.full((K, m), np.inf)  # price lower bounds (fresh prices where ``fresh``); inf: not a candidate
     key[:, [p for p in range(m) if prof.support_totals[p]]] = 0.0
     fresh = np.zeros((K, m), dtype=bool)  # price computed this round
@@ -668,51 +670,51 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
         q = (cost - what those under q have) / (weight of the others), which only rises and stops at the price
         once no budget lies between two successive values (no sort)."""
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
-        if len(rows) == K:
-            b, d = budget[g], dead[g]
-        else:
-            at = np.ix_(g, rows)
-            b, d = budget[at], dead[at]
+        b = budget[g] if len(rows) == K else budget[np.ix_(g, rows)]
         fresh[rows, p] = True
-        total = w @ b
+        out = w @ (b < 0)  # weight of the supporters with exactly nothing left
+        total = w @ b + out  # (each of them counts -1.0 in w @ b)
         unaffordable = total < cost * (1 - tol)
         close = ~unaffordable & (total <= cost * (1 + tol))
         if unaffordable.any() or close.any():
             key[rows[unaffordable], p] = np.inf
             failed[rows[close]] = True
             ok = ~(unaffordable | close)
-            rows, b, d = rows[ok], b[:, ok], d[:, ok]
+            rows, b, out = rows[ok], b[:, ok], out[ok]
             if not len(rows):
                 return
-        gone = w @ d  # weight with exactly nothing left
-        n = W - gone
+        n = W - out
         q = cost / n
-        fast = w @ (b <= q * (1 + tol)) == gone  # everyone with money left pays the same
+        under = b <= q * (1 + tol)
+        w_under = w @ under
+        fast = w_under == out  # everyone with money left pays the same
         if fast.any():  # such prices often tie exactly: kept exact (n_live) to break those ties
             key[rows[fast], p] = 1.0 / n[fast] if cost_u else q[fast]
             n_live[rows[fast], p] = n[fast]
             if fast.all():
                 return
             slow = ~fast
-            rows, b, q, below = rows[slow], b[:, slow], q[slow], gone[slow]
-        else:
-            below = gone
+            rows, b, out, under, w_under = rows[slow], b[:, slow], out[slow], under[:, slow], w_under[slow]
         n_live[rows, p] = 0
+        # the first set (budgets up to q (1 + tol)) may hold a few budgets above the price: still a lower bound
+        below = None
         while True:
-            under = b < q
-            w_under = w @ under
-            moved = w_under != below
+            if below is not None:
+                under = b < q
+                w_under = w @ under
+            moved = w_under != below if below is not None else np.ones(len(rows), dtype=bool)
             if not moved.all():
                 done = ~moved
                 key[rows[done], p] = q[done] / cost if cost_u else q[done]
                 if not moved.any():
                     return
-                rows, b, under, w_under = rows[moved], b[:, moved], under[:, moved], w_under[moved]
+                rows, b, out = rows[moved], b[:, moved], out[moved]
+                under, w_under = under[:, moved], w_under[moved]
             rest = W - w_under
             if (rest <= 0).any():  # cannot happen for an affordable project; declined if rounding says otherwise
                 failed[rows] = True
                 return
-            q = (cost - w @ (b * under)) / rest
+            q = (cost - w @ (b * under) - out) / rest
             below = w_under
 
     def refresh_pairs(rows: np.ndarray, projects: np.ndarray) -> None:
@@ -761,17 +763,10 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
             rows = act[chosen == s]
             q = key[rows, s] * costs[s] if cost_u else key[rows, s]
             g = sup[s]
-            if len(rows) == K:
-                b = budget[g]
-                gone = dead[g] | (b < q * (1 - tol))  # paid all they had: nothing left
-                dead[g] = gone
-                budget[g] = np.where(gone, 0.0, np.maximum(b - q, 0.0))
-            else:
-                at = np.ix_(g, rows)
-                b = budget[at]
-                gone = dead[at] | (b < q * (1 - tol))
-                dead[at] = gone
-                budget[at] = np.where(gone, 0.0, np.maximum(b - q, 0.0))
+            at = g if len(rows) == K else np.ix_(g, rows)
+            b = budget[at]
+            emptied = b < q * (1 - tol)  # paid all they had: nothing left (and those gone already)
+            budget[at] = np.where(emptied, -1.0, np.maximum(b - q, 0.0))
             key[rows, s] = np.inf
             for row in rows.tolist():
                 orders[row].append(s)
