@@ -670,7 +670,7 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
         q = (cost - what those under q have) / (weight of the others), which only rises and stops at the price
         once no budget lies between two successive values (no sort)."""
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
-        b = budget[g] if len(rows) == K else budget[np.ix_(g, rows)]
+        b = budget[g] if len(rows) == K else budget[g][:, rows]
         fresh[rows, p] = True
         out = w @ (b < 0)  # weight of the supporters with exactly nothing left
         total = w @ b + out  # (each of them counts -1.0 in w @ b)
@@ -728,17 +728,17 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
     act = np.arange(K)
     while True:
         fresh[:] = False
-        while True:  # each row's cheapest candidate, refreshing stale lower bounds until the cheapest is fresh
-            act = act[~failed[act]]
-            sub = key[act]
-            a = sub.argmin(axis=1)
-            kv = sub[np.arange(len(act)), a]
-            going = np.isfinite(kv)  # rows with no candidate left are finished
+        a = key[act].argmin(axis=1)
+        todo = np.flatnonzero(~fresh[act, a] & np.isfinite(key[act, a]))
+        while len(todo):  # each row's cheapest candidate, refreshing stale lower bounds until the cheapest is fresh
+            at = act[todo]
+            refresh_pairs(at, a[todo])
+            a[todo] = key[at].argmin(axis=1)
+            todo = todo[~fresh[at, a[todo]] & np.isfinite(key[at, a[todo]]) & ~failed[at]]
+        kv = key[act, a]
+        going = np.isfinite(kv) & ~failed[act]  # rows with no candidate left are finished
+        if not going.all():
             act, a, kv = act[going], a[going], kv[going]
-            stale = ~fresh[act, a]
-            if not stale.any():
-                break
-            refresh_pairs(act[stale], a[stale])
         if not len(act):
             break
         # every other candidate must be decisively dearer (stale keys are lower bounds: refresh the close ones),
@@ -763,10 +763,13 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
             rows = act[chosen == s]
             q = key[rows, s] * costs[s] if cost_u else key[rows, s]
             g = sup[s]
-            at = g if len(rows) == K else np.ix_(g, rows)
-            b = budget[at]
+            b = budget[g] if len(rows) == K else budget[g][:, rows]
             emptied = b < q * (1 - tol)  # paid all they had: nothing left (and those gone already)
-            budget[at] = np.where(emptied, -1.0, np.maximum(b - q, 0.0))
+            after = np.where(emptied, -1.0, np.maximum(b - q, 0.0))
+            if len(rows) == K:
+                budget[g] = after
+            else:
+                budget.put((g[:, None] * K + rows).ravel(), after)
             key[rows, s] = np.inf
             for row in rows.tolist():
                 orders[row].append(s)
