@@ -546,8 +546,12 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     last_order: list[int] | None = None
     spent_on = {True: [0.0, 0], False: [0.0, 0]}  # CPU seconds and runs, of interval checks and of float steps
     ahead: list = []  # float orders of the next steps, computed together (:func:`float_orders`)
-    batch = BATCH_MIN
-    batch_max = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
+    # batches of float steps grow from ``batch_min`` to ``batch_max`` (the budgets they hold: BATCH_CELLS), but
+    # not much past the step at which spending, rising as it did so far, would reach the budget
+    batch_min = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // 8 // max(prof.n_groups, 1)))
+    batch_max = max(batch_min, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
+    batch = batch_min
+    first_spent: int | None = None
     while True:
         started = time.process_time()
         if certifying:
@@ -556,8 +560,13 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
         else:
             ok = False
             if not ahead:
-                ahead = float_orders(prof, [b0 + t + i * step for i in range(batch)])
-                spent_on[False][1] += batch
+                size = batch
+                if first_spent is not None and t and prev is not None:
+                    rise = (sum(costs[p] for p in prev[0]) - first_spent) / t * step
+                    if rise > 0:
+                        size = max(batch_min, min(batch, 2 * (int((budget - first_spent) / rise) - t // step)))
+                ahead = float_orders(prof, [b0 + t + i * step for i in range(size)])
+                spent_on[False][1] += size
                 batch = min(2 * batch, batch_max)
             order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
@@ -565,6 +574,8 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
         spent_on[certifying][0] += time.process_time() - started
         evaluated += 1
         spent = sum(costs[p] for p in order)
+        if first_spent is None:
+            first_spent = spent
         if spent > budget:
             if prev is None:
                 return Add1Result(None, b0 + t, evaluated, t)
@@ -600,7 +611,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
             else:
                 same = same + 1 if order == last_order else 0
                 if same >= worth // 2 and not ahead:  # (float orders already computed are used first)
-                    certifying, guess, batch = True, worth * step, BATCH_MIN
+                    certifying, guess, batch = True, worth * step, batch_min
         last_order = order
 
 
