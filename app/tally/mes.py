@@ -666,31 +666,35 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
     sup, sup_w = prof.sup_arrays, prof.sup_weights
     tol = FLOAT_MARGIN
     budget = np.repeat(np.array([float(s) for s in shares])[None, :], G, axis=0)  # group x share; -1.0: gone
-    key = np.full((K, m), np.inf)  # price lower bounds (fresh prices where ``fresh``); inf: not a candidate
-    key[:, [p for p in range(m) if prof.support_totals[p]]] = 0.0
-    fresh = np.zeros((K, m), dtype=bool)  # price computed this round
+    # per share and candidate (the projects ``cols``, dropped once no share has them as candidates any more):
+    cols = np.array([p for p in range(m) if prof.support_totals[p]], dtype=np.int64)
+    key = np.zeros((K, len(cols)))  # price lower bounds (fresh prices where ``fresh``); inf: not a candidate
+    fresh = np.zeros((K, len(cols)), dtype=bool)  # price computed this round
+    n_live = np.zeros((K, len(cols)), dtype=np.int64)  # >0: the price is exactly cost / n_live (all pay the same)
     weight = [float(t) for t in prof.support_totals]
-    n_live = np.zeros((K, m), dtype=np.int64)  # >0: the price is exactly cost / n_live (everyone pays the same)
     failed = np.zeros(K, dtype=bool)  # a comparison too close to call
     orders: list[list[int]] = [[] for _ in range(K)]
 
-    def refresh(rows: np.ndarray, p: int) -> None:
-        """Recompute p's price at ``rows``: dropped where decisively unaffordable, the row failed where too close.
+    def refresh(rows: np.ndarray, j: int) -> None:
+        """Recompute the price of candidate ``j`` (project p) at ``rows``: dropped where decisively unaffordable,
+        the row failed where too close.
 
         The price q solves sum(w * min(b, q)) = cost: from q = cost / (weight with money left), repeatedly
         q = (cost - what those under q have) / (weight of the others), which only rises and stops at the price
         once no budget lies between two successive values (no sort)."""
+        p = int(cols[j])
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
         b = budget[g] if len(rows) == K else budget[g][:, rows]
-        fresh[rows, p] = True
+        fresh[rows, j] = True
         out = w @ (b < 0)  # weight of the supporters with exactly nothing left
         total = w @ b + out  # (each of them counts -1.0 in w @ b)
-        unaffordable = total < cost * (1 - tol)
-        close = ~unaffordable & (total <= cost * (1 + tol))
-        if unaffordable.any() or close.any():
-            key[rows[unaffordable], p] = np.inf
+        bad = total <= cost * (1 + tol)
+        if bad.any():
+            unaffordable = total < cost * (1 - tol)
+            close = bad & ~unaffordable
+            key[rows[unaffordable], j] = np.inf
             failed[rows[close]] = True
-            ok = ~(unaffordable | close)
+            ok = ~bad
             rows, b, out = rows[ok], b[:, ok], out[ok]
             if not len(rows):
                 return
@@ -700,13 +704,13 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
         w_under = w @ under
         fast = w_under == out  # everyone with money left pays the same
         if fast.any():  # such prices often tie exactly: kept exact (n_live) to break those ties
-            key[rows[fast], p] = 1.0 / n[fast] if cost_u else q[fast]
-            n_live[rows[fast], p] = n[fast]
+            key[rows[fast], j] = 1.0 / n[fast] if cost_u else q[fast]
+            n_live[rows[fast], j] = n[fast]
             if fast.all():
                 return
             slow = ~fast
             rows, b, out, under, w_under = rows[slow], b[:, slow], out[slow], under[:, slow], w_under[slow]
-        n_live[rows, p] = 0
+        n_live[rows, j] = 0
         # the first set (budgets up to q (1 + tol)) may hold a few budgets above the price: still a lower bound
         below = None
         while True:
@@ -716,7 +720,7 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
             moved = w_under != below if below is not None else np.ones(len(rows), dtype=bool)
             if not moved.all():
                 done = ~moved
-                key[rows[done], p] = q[done] / cost if cost_u else q[done]
+                key[rows[done], j] = q[done] / cost if cost_u else q[done]
                 if not moved.any():
                     return
                 rows, b, out = rows[moved], b[:, moved], out[moved]
@@ -728,16 +732,25 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
             q = (cost - w @ (b * under) - out) / rest
             below = w_under
 
-    def refresh_pairs(rows: np.ndarray, projects: np.ndarray) -> None:
-        todo = set(projects.tolist())
+    def refresh_pairs(rows: np.ndarray, candidates: np.ndarray) -> None:
+        todo = set(candidates.tolist())
         if len(todo) == 1:
             refresh(rows, todo.pop())
             return
-        for p in todo:
-            refresh(rows[projects == p], p)
+        for j in todo:
+            refresh(rows[candidates == j], j)
 
     act = np.arange(K)
+    rnd = 0
     while True:
+        rnd += 1
+        if rnd % 4 == 0:
+            alive = np.isfinite(key[act]).any(axis=0)
+            if alive.sum() < 0.8 * len(cols):
+                cols, key, n_live = cols[alive], key[:, alive], n_live[:, alive]
+                fresh = np.zeros((K, len(cols)), dtype=bool)
+                if not len(cols):
+                    break
         fresh[:] = False
         a = key[act].argmin(axis=1)
         todo = np.flatnonzero(~fresh[act, a] & np.isfinite(key[act, a]))
@@ -764,15 +777,17 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
         for i in np.flatnonzero(close.sum(axis=1) > 1).tolist():
             row = int(act[i])
             near = np.flatnonzero(close[i]).tolist()
-            if failed[row] or any(n_live[row, p] == 0 for p in near):
+            if failed[row] or any(n_live[row, j] == 0 for j in near):
                 failed[row] = True
                 continue
-            chosen[i] = min(near, key=lambda p: (Q(1 if cost_u else costs[p], int(n_live[row, p])), ranks[p]))
+            chosen[i] = min(near, key=lambda j: (Q(1 if cost_u else costs[cols[j]], int(n_live[row, j])),
+                                                 ranks[cols[j]]))
         keep = ~failed[act]
         act, chosen = act[keep], chosen[keep]
-        for s in set(chosen.tolist()):
-            rows = act[chosen == s]
-            q = key[rows, s] * costs[s] if cost_u else key[rows, s]
+        for j in set(chosen.tolist()):
+            rows = act[chosen == j]
+            s = int(cols[j])
+            q = key[rows, j] * costs[s] if cost_u else key[rows, j]
             g = sup[s]
             b = budget[g] if len(rows) == K else budget[g][:, rows]
             emptied = b < q * (1 - tol)  # paid all they had: nothing left (and those gone already)
@@ -781,7 +796,7 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
                 budget[g] = after
             else:
                 budget.put((g[:, None] * K + rows).ravel(), after)
-            key[rows, s] = np.inf
+            key[rows, j] = np.inf
             for row in rows.tolist():
                 orders[row].append(s)
     return [None if failed[k] else orders[k] for k in range(K)]
