@@ -749,8 +749,8 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
             if alive.sum() < 0.8 * len(cols):
                 cols, key, n_live = cols[alive], key[:, alive], n_live[:, alive]
                 fresh = np.zeros((K, len(cols)), dtype=bool)
-                if not len(cols):
-                    break
+        if not len(cols):
+            break
         fresh[:] = False
         a = key[act].argmin(axis=1)
         todo = np.flatnonzero(~fresh[act, a] & np.isfinite(key[act, a]))
