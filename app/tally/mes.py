@@ -14,8 +14,11 @@ Every run gives the outcome at ``b`` whether the check passes or not, so the dri
 jumps past the span and tries one twice as long, when it fails it moves one step and tries one a quarter as long.
 All the steps skipped have the same outcome, so the stepwise definition is followed exactly (tests compare it with
 plain stepping), with far fewer runs where the outcome is stable. Where it is not (the order changes every few
-units), each unit is evaluated by :func:`float_order`, a float run that is trusted only when every decisive
+units), each unit is evaluated by a float run (:func:`float_order`) that is trusted only when every decisive
 comparison wins by a wide margin (exact ties of simple prices are compared exactly), else that step runs exactly.
+The float runs of many consecutive units are computed together by :func:`float_orders`: one run per share, all in
+lockstep round by round (budgets are a group x share array), so that one numpy call prices or funds a project
+for every share that needs it; each share still takes exactly its own decisions.
 """
 
 from __future__ import annotations
@@ -546,11 +549,10 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     last_order: list[int] | None = None
     spent_on = {True: [0.0, 0], False: [0.0, 0]}  # CPU seconds and runs, of interval checks and of float steps
     ahead: list = []  # float orders of the next steps, computed together (:func:`float_orders`)
-    # batches of float steps grow from ``batch_min`` to ``batch_max`` (the budgets they hold: BATCH_CELLS), but
+    # batches of float steps grow four-fold from BATCH_MIN to ``batch_max`` (the budgets they hold: BATCH_CELLS), but
     # not much past the step at which spending, rising as it did so far, would reach the budget
-    batch_min = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // 8 // max(prof.n_groups, 1)))
-    batch_max = max(batch_min, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
-    batch = batch_min
+    batch_max = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
+    batch = BATCH_MIN
     first_spent: int | None = None
     while True:
         started = time.process_time()
@@ -564,10 +566,10 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                 if first_spent is not None and t and prev is not None:
                     rise = (sum(costs[p] for p in prev[0]) - first_spent) / t * step
                     if rise > 0:
-                        size = max(batch_min, min(batch, 2 * (int((budget - first_spent) / rise) - t // step)))
+                        size = max(BATCH_MIN, min(batch, 2 * (int((budget - first_spent) / rise) - t // step)))
                 ahead = float_orders(prof, [b0 + t + i * step for i in range(size)])
                 spent_on[False][1] += size
-                batch = min(2 * batch, batch_max)
+                batch = min(4 * batch, batch_max)
             order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
                 order = run_mes(prof, b0 + t).order
@@ -611,13 +613,13 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
             else:
                 same = same + 1 if order == last_order else 0
                 if same >= worth // 2 and not ahead:  # (float orders already computed are used first)
-                    certifying, guess, batch = True, worth * step, batch_min
+                    certifying, guess, batch = True, worth * step, BATCH_MIN
         last_order = order
 
 
 CERTIFY_MIN = 32
 # float steps computed together: from BATCH_MIN, doubling, up to BATCH_MAX and BATCH_CELLS budgets (share x group)
-BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 19
+BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 21
 
 
 def _as_run(order: list[int]) -> MesRun:
