@@ -554,6 +554,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     batch_max = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
     batch = BATCH_MIN
     first_spent: int | None = None
+    overlap = None
     while True:
         started = time.process_time()
         if certifying:
@@ -567,7 +568,9 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                     rise = (sum(costs[p] for p in prev[0]) - first_spent) / t * step
                     if rise > 0:
                         size = max(BATCH_MIN, min(batch, 2 * (int((budget - first_spent) / rise) - t // step)))
-                ahead = float_orders(prof, [b0 + t + i * step for i in range(size)])
+                if overlap is None:
+                    overlap = overlaps(prof)
+                ahead = float_orders(prof, [b0 + t + i * step for i in range(size)], overlap)
                 spent_on[False][1] += size
                 batch = min(4 * batch, batch_max)
             order = ahead.pop(0)
@@ -653,13 +656,22 @@ def float_order(prof: MesProfile, share) -> list[int] | None:
     return float_orders(prof, [share])[0]
 
 
-def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
+def overlaps(prof: MesProfile) -> np.ndarray:
+    """Project x project, True where the two projects have a supporting group in common."""
+    member = np.zeros((prof.n_groups, len(prof.costs)), dtype=bool)
+    for p, groups in enumerate(prof.sup_arrays):
+        member[groups, p] = True
+    return np.array([member[groups].any(axis=0) for groups in prof.sup_arrays]).reshape(len(prof.costs), -1)
+
+
+def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None = None) -> list[list[int] | None]:
     """:func:`float_order` at many shares at once: one float run per share, all run in lockstep (round by round,
     each share with its own budgets, prices and choices), so that each numpy call serves every share that needs
     the same project priced or funded. Each share's run takes exactly the decisions of :func:`float_order`.
 
     A group with exactly nothing left has the budget -1.0, so that one gather tells its budget and that it is
-    gone."""
+    gone. A price stays fresh until a project sharing supporters with it is funded (``overlap``: :func:`overlaps`,
+    computed here when not given)."""
     costs, ranks = prof.costs, prof.ranks
     m, K, G = len(costs), len(shares), prof.n_groups
     if any(c <= 0 for c in costs):
@@ -670,8 +682,10 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
     budget = np.repeat(np.array([float(s) for s in shares])[None, :], G, axis=0)  # group x share; -1.0: gone
     # per share and candidate (the projects ``cols``, dropped once no share has them as candidates any more):
     cols = np.array([p for p in range(m) if prof.support_totals[p]], dtype=np.int64)
-    key = np.zeros((K, len(cols)))  # price lower bounds (fresh prices where ``fresh``); inf: not a candidate
-    fresh = np.zeros((K, len(cols)), dtype=bool)  # price computed this round
+    key = np.zeros((K, len(cols)))  # price lower bounds (the price itself where not ``stale``); inf: not a candidate
+    stale = np.ones((K, len(cols)), dtype=bool)  # some supporter's budget changed since the price was computed
+    if overlap is None:
+        overlap = overlaps(prof)
     n_live = np.zeros((K, len(cols)), dtype=np.int64)  # >0: the price is exactly cost / n_live (all pay the same)
     weight = [float(t) for t in prof.support_totals]
     failed = np.zeros(K, dtype=bool)  # a comparison too close to call
@@ -687,7 +701,7 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
         p = int(cols[j])
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
         b = budget[g] if len(rows) == K else budget[g][:, rows]
-        fresh[rows, j] = True
+        stale[rows, j] = False
         out = w @ (b < 0)  # weight of the supporters with exactly nothing left
         total = w @ b + out  # (each of them counts -1.0 in w @ b)
         bad = total <= cost * (1 + tol)
@@ -749,18 +763,16 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
         if rnd % 4 == 0:
             alive = np.isfinite(key[act]).any(axis=0)
             if alive.sum() < 0.8 * len(cols):
-                cols, key, n_live = cols[alive], key[:, alive], n_live[:, alive]
-                fresh = np.zeros((K, len(cols)), dtype=bool)
+                cols, key, n_live, stale = cols[alive], key[:, alive], n_live[:, alive], stale[:, alive]
         if not len(cols):
             break
-        fresh[:] = False
         a = key[act].argmin(axis=1)
-        todo = np.flatnonzero(~fresh[act, a] & np.isfinite(key[act, a]))
+        todo = np.flatnonzero(stale[act, a] & np.isfinite(key[act, a]))
         while len(todo):  # each row's cheapest candidate, refreshing stale lower bounds until the cheapest is fresh
             at = act[todo]
             refresh_pairs(at, a[todo])
             a[todo] = key[at].argmin(axis=1)
-            todo = todo[~fresh[at, a[todo]] & np.isfinite(key[at, a[todo]]) & ~failed[at]]
+            todo = todo[stale[at, a[todo]] & np.isfinite(key[at, a[todo]]) & ~failed[at]]
         kv = key[act, a]
         going = np.isfinite(kv) & ~failed[act]  # rows with no candidate left are finished
         if not going.all():
@@ -771,7 +783,7 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
         # or the close ones must all have exact prices to compare
         limit = kv * (1 + tol) + 1e-300
         close = key[act] <= limit[:, None]
-        r, c = np.nonzero(close & ~fresh[act])
+        r, c = np.nonzero(close & stale[act])
         if len(r):
             refresh_pairs(act[r], c)
             close = key[act] <= limit[:, None]
@@ -799,6 +811,11 @@ def float_orders(prof: MesProfile, shares: Sequence) -> list[list[int] | None]:
             else:
                 budget.put((g[:, None] * K + rows).ravel(), after)
             key[rows, j] = np.inf
+            touched = overlap[s, cols]
+            if len(rows) == K:
+                stale[:, touched] = True
+            else:
+                stale[np.ix_(rows, np.flatnonzero(touched))] = True
             for row in rows.tolist():
                 orders[row].append(s)
     return [None if failed[k] else orders[k] for k in range(K)]
