@@ -700,7 +700,7 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         once no budget lies between two successive values (no sort)."""
         p = int(cols[j])
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
-        b = budget[g] if len(rows) == K else budget[g][:, rows]
+        b = budget[g] if len(rows) == K else budget.take(g, axis=0).take(rows, axis=1)
         stale[rows, j] = False
         out = w @ (b < 0)  # weight of the supporters with exactly nothing left
         total = w @ b + out  # (each of them counts -1.0 in w @ b)
@@ -803,10 +803,14 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             s = int(cols[j])
             q = key[rows, j] * costs[s] if cost_u else key[rows, j]
             g = sup[s]
-            b = budget[g] if len(rows) == K else budget[g][:, rows]
-            emptied = b < q * (1 - tol)  # paid all they had: nothing left (and those gone already)
-            after = np.where(emptied, -1.0, np.maximum(b - q, 0.0))
-            if len(rows) == K:
+            if 8 * len(rows) >= K:  # every share, paying 0.0 where s is not funded (which changes nothing)
+                q, q_at = np.zeros(K), q
+                q[rows] = q_at
+            b = budget[g] if len(q) == K else budget.take(g, axis=0).take(rows, axis=1)
+            after = b - q
+            np.maximum(after, 0.0, out=after)
+            np.putmask(after, b < q * (1 - tol), -1.0)  # paid all they had: nothing left (and those gone already)
+            if len(q) == K:
                 budget[g] = after
             else:
                 budget.put((g[:, None] * K + rows).ravel(), after)
