@@ -749,12 +749,10 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             below = w_under
 
     def refresh_pairs(rows: np.ndarray, candidates: np.ndarray) -> None:
-        todo = set(candidates.tolist())
-        if len(todo) == 1:
-            refresh(rows, todo.pop())
-            return
-        for j in todo:
-            refresh(rows[candidates == j], j)
+        """Refresh each candidate where asked, and with it wherever else it is a stale candidate (soon asked)."""
+        for j in set(candidates.tolist()):
+            at = act[stale[act, j] & np.isfinite(key[act, j]) & ~failed[act]]
+            refresh(at if len(at) else rows[candidates == j], j)
 
     act = np.arange(K)
     rnd = 0
