@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
+from .groups import ApprovalGroups
 from .model import Election
 
 try:  # GMP rationals: exact like Fraction, an order of magnitude faster; Fraction when gmpy2 is missing
@@ -44,55 +44,30 @@ def to_fraction(x) -> Fraction:
 
 @dataclass
 class MesProfile:
-    """The approval view of an election, voters with the same approvals collapsed into weighted groups."""
+    """The approval view of an election for one MES variant: the election's voter groups
+    (:class:`~app.tally.groups.ApprovalGroups`, shared by every rule run on it), costs and tie-breaking ranks."""
 
-    ids: list[str]
+    groups: ApprovalGroups
     costs: list[int]
-    weights: np.ndarray  # voters per group (int64)
-    incidence: np.ndarray  # group x project, 1.0 where the group approves the project (float32)
-    sup_arrays: list[np.ndarray]  # per project: its supporting groups, as an index array
-    sup_weights: list[np.ndarray]  # their numbers of voters (float64, for bincount)
-    support_totals: list[int]  # per project: number of supporters
-    n_voters: int
     cost_utility: bool
     ranks: list[int]  # tie-breaking position per project
 
-    @property
-    def n_groups(self) -> int:
-        return len(self.weights)
+    ids = property(lambda self: self.groups.ids)
+    weights = property(lambda self: self.groups.weights)
+    incidence = property(lambda self: self.groups.incidence)
+    sup_arrays = property(lambda self: self.groups.sup_arrays)
+    sup_weights = property(lambda self: self.groups.sup_weights)
+    support_totals = property(lambda self: self.groups.support_totals)
+    n_voters = property(lambda self: self.groups.n_voters)
+    n_groups = property(lambda self: self.groups.n_groups)
 
     @classmethod
     def build(cls, election: Election, ranks: dict[str, int], cost_utility: bool) -> MesProfile:
-        ids = [p.id for p in election.projects]
-        index = {pid: i for i, pid in enumerate(ids)}
-        per_object = Counter(map(id, election.ballots))  # the reader shares one object per distinct ballot
-        objects = {id(b): b for b in election.ballots}
-        counts: Counter[frozenset[str]] = Counter()
-        for oid, n in per_object.items():
-            approved = objects[oid].approved()
-            if approved:
-                counts[approved] += n
-        weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
-        incidence = np.zeros((len(counts), len(ids)), dtype=np.float32)
-        sizes = np.fromiter(map(len, counts), dtype=np.int64, count=len(counts))
-        rows = np.repeat(np.arange(len(counts), dtype=np.int64), sizes)
-        columns = np.fromiter((index[p] for approved in counts for p in approved), dtype=np.int64,
-                              count=int(sizes.sum()))
-        incidence[rows, columns] = 1.0
-        # per project its supporting groups in increasing order: the rows sorted by project (stable)
-        by_project = rows[np.argsort(columns, kind="stable")]
-        sup_arrays = np.split(by_project, np.cumsum(np.bincount(columns, minlength=len(ids)))[:-1]) if ids else []
         return cls(
-            ids=ids,
+            groups=election.approval_groups,
             costs=[p.cost for p in election.projects],
-            weights=weights,
-            incidence=incidence,
-            sup_arrays=sup_arrays,
-            sup_weights=[weights[a].astype(np.float64) for a in sup_arrays],
-            support_totals=[int(weights[a].sum()) for a in sup_arrays],
-            n_voters=len(election.ballots),
             cost_utility=cost_utility,
-            ranks=[ranks[pid] for pid in ids],
+            ranks=[ranks[p.id] for p in election.projects],
         )
 
 
@@ -128,7 +103,139 @@ def _move(cls: np.ndarray, groups: np.ndarray, uniq: np.ndarray, new_ids: np.nda
 
 
 def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
-    """One exact MES run with every voter starting at ``share``.
+    """The exact MES run with every voter starting at ``share``: its order from :func:`float_order` and its prices
+    (and with ``details`` what each paid and what the supporters of unfunded projects had left) from
+    :func:`_exact_prices`, or, when either is too close to call, from :func:`run_mes_exact`."""
+    order = float_order(prof, share)
+    if order is not None:
+        run = _exact_prices(prof, share, order, details)
+        if run is not None:
+            return run
+    return run_mes_exact(prof, share, details=details)
+
+
+def _exact_prices(prof: MesProfile, share, order: list[int], details: bool) -> MesRun | None:
+    """Exact prices along a known order (None when a split is too close to call in floats: the caller runs exactly).
+
+    Voter groups, not budget classes: a group with money left has exactly ``share - sum of the prices of the
+    rounds it paid in full``, so ``paid`` (group x round, 1.0 = paid in full) gives the exact sum of many groups'
+    budgets as ``share * weight - sum over rounds of price * (weight that paid it)``, a float product of whole
+    numbers (exact below 2**53) and one exact product per round. A group that paid all it had is dead (exactly
+    nothing left). Floats only split the supporters into those who pay all they have and those who pay the price;
+    the groups within ``tol`` of the price are valued exactly, and the split is used only if the exact price falls
+    within half that margin of the float one.
+    """
+    sq = Q(share)
+    fshare = float(share)
+    tol = 1e-9 * fshare + 1e-300  # float budgets are within a few ulps of ``share`` of the exact ones
+    n = prof.n_groups
+    fb = np.full(n, fshare)
+    alive = np.ones(n, dtype=bool)
+    paid = np.zeros((n, max(len(order), 1)), dtype=np.float32)
+    prices: list = []
+    payments: list = []
+
+    def exact_total(groups: np.ndarray, weights: np.ndarray):
+        total = sq * int(weights.sum())
+        if prices:
+            counts = weights @ paid[groups, : len(prices)]
+            for k in np.flatnonzero(counts):
+                total -= prices[k] * int(counts[k])
+        return total
+
+    for r, s in enumerate(order):
+        g = prof.sup_arrays[s]
+        w = prof.sup_weights[s]
+        live = alive[g]
+        g, w = g[live], w[live]
+        cost = prof.costs[s]
+        b = fb[g]
+        qf = _float_price(b, w, cost)
+        if qf is None:
+            return None
+        W = float(w.sum())
+        below = b < qf - tol
+        near = np.flatnonzero(~below & (b <= qf + tol))
+        off_total = exact_total(g[below], w[below])
+        rest_w = int(W) - int(w[below].sum())
+        # the groups near the price, valued exactly, split off in increasing order while below the price
+        near_vals = sorted((exact_total(g[j : j + 1], w[j : j + 1]) / int(w[j]), int(j)) for j in near)
+        q = None
+        split_near = []
+        for v, j in near_vals:
+            if rest_w <= 0:
+                return None
+            q = (cost - off_total) / rest_w
+            if v >= q:
+                break
+            off_total += v * int(w[j])
+            rest_w -= int(w[j])
+            split_near.append(j)
+        if rest_w <= 0:
+            return None
+        q = (Q(cost) - off_total) / rest_w
+        if abs(float(q) - qf) > tol / 2:
+            return None
+        split = below.copy()
+        if split_near:
+            split[split_near] = True
+        payers = g[~split]
+        if details:
+            payments.append(((q, rest_w), (int((w * split).sum()), off_total)))
+        fb[payers] -= float(q)
+        paid[payers, r] = 1.0
+        alive[g[split]] = False
+        fb[g[split]] = 0.0
+        prices.append(q)
+        for j in near:  # a payer that had exactly the price has nothing left
+            if not split[j] and exact_total(g[j : j + 1], w[j : j + 1]) == 0:
+                alive[g[j]] = False
+                fb[g[j]] = 0.0
+    final_money = None
+    if details:
+        # what the supporters of each unfunded project have left, all projects at once: weights of the groups
+        # with money left supporting p that paid round k, by one float product of whole numbers
+        unfunded = sorted(set(range(len(prof.costs))) - set(order))
+        alive_w = (prof.weights * alive).astype(np.float32)
+        supporting = prof.incidence[unfunded] * alive_w
+        alone = supporting.sum(axis=1)
+        together = supporting @ paid[:, : len(prices)] if prices else None
+        final_money = {}
+        for j, p in enumerate(unfunded):
+            total = sq * int(alone[j])
+            if prices:
+                for k in np.flatnonzero(together[j]):
+                    total -= prices[k] * int(together[j, k])
+            final_money[p] = total
+    return MesRun(order, prices, payments, final_money)
+
+
+def _float_price(b: np.ndarray, w: np.ndarray, cost: float) -> float | None:
+    """The q with ``sum(w * min(b, q)) = cost`` in floats (None if the budgets cannot pay it), without sorting.
+
+    From ``q = cost / W`` (at most the answer), those with less than q pay all they have and the rest share what is
+    left: the new q is still at most the answer (the line through the present split lies above the true payment
+    curve) and never smaller, so the split only grows; when it stops growing, q is the answer. A few passes.
+    """
+    W = float(w.sum())
+    if W <= 0:
+        return None
+    q = cost / W
+    n_low = 0
+    while True:
+        low = b < q
+        k = int(np.count_nonzero(low))
+        if k == n_low:
+            return q
+        n_low = k
+        rest = W - float(w @ low)
+        if rest <= 0:
+            return None
+        q = (cost - float((w * low) @ b)) / rest
+
+
+def run_mes_exact(prof: MesProfile, share, *, details: bool = False) -> MesRun:
+    """One exact MES run with every voter starting at ``share``, without floats deciding anything.
 
     Budget classes live in ``val`` (exact) and ``fval`` (a float copy that only orders work); class 0 is
     "nothing left"; ``cls[g]`` is the class of voter group ``g``. A project's price only rises during a run, so a
@@ -228,8 +335,8 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
         # supporters of p have share * (their weight) - sum over funded s of price(s) * (weight supporting both),
         # with weights counted among voters with money left (whole numbers, exact in float32 far beyond 10^6)
         alive_w = (prof.weights * (cls != 0)).astype(np.float32)
-        together = prof.incidence.T @ (prof.incidence[:, order] * alive_w[:, None]) if order else None
-        alone = prof.incidence.T @ alive_w
+        together = prof.incidence @ (prof.incidence[order] * alive_w).T if order else None
+        alone = prof.incidence @ alive_w
         final_money = {}
         for p in range(m):
             if status[p] != 1:
@@ -658,19 +765,14 @@ def float_order(prof: MesProfile, share) -> list[int] | None:
                 exact[p] = Q(1, n_live) if cost_u else Q(cost, n_live)
                 return True
         exact[p] = None
-        o = np.argsort(b, kind="stable")
-        bs, ws = b[o], w[o]
-        wb = ws * bs
-        total = float(wb.sum())
+        total = float(w @ b)
         if total < cost * (1 - tol):
             return False
         if total <= cost * (1 + tol):
             return None
-        cw = np.cumsum(ws) - ws
-        cs = np.cumsum(wb) - wb
-        W = float(ws.sum())
-        k = int(np.argmax(bs * (W - cw) >= cost - cs))
-        q = (cost - cs[k]) / (W - cw[k])
+        q = _float_price(b, w, cost)
+        if q is None:
+            return None
         price[p] = q / cost if cost_u else q
         return True
 
