@@ -153,11 +153,14 @@ def _exact_prices(prof: MesProfile, share, order: list[int], details: bool) -> M
         qf = _float_price(b, w, cost)
         if qf is None:
             return None
-        W = float(w.sum())
+        W = int(w.sum())
         below = b < qf - tol
-        near = np.flatnonzero(~below & (b <= qf + tol))
-        off_total = exact_total(g[below], w[below])
-        rest_w = int(W) - int(w[below].sum())
+        near = np.flatnonzero(np.abs(b - qf) <= tol)
+        if below.any():
+            off_total = exact_total(g[below], w[below])
+            rest_w = W - int(w[below].sum())
+        else:
+            off_total, rest_w = Q(0), W
         # the groups near the price, valued exactly, split off in increasing order while below the price
         near_vals = sorted((exact_total(g[j : j + 1], w[j : j + 1]) / int(w[j]), int(j)) for j in near)
         q = None
@@ -181,11 +184,12 @@ def _exact_prices(prof: MesProfile, share, order: list[int], details: bool) -> M
             split[split_near] = True
         payers = g[~split]
         if details:
-            payments.append(((q, rest_w), (int((w * split).sum()), off_total)))
+            payments.append(((q, rest_w), (W - rest_w, off_total)))
         fb[payers] -= float(q)
         paid[payers, r] = 1.0
-        alive[g[split]] = False
-        fb[g[split]] = 0.0
+        gone = g[split]
+        alive[gone] = False
+        fb[gone] = 0.0
         prices.append(q)
         for j in near:  # a payer that had exactly the price has nothing left
             if not split[j] and exact_total(g[j : j + 1], w[j : j + 1]) == 0:
