@@ -8,7 +8,8 @@ winners (reading and parsing the file, grouping identical ballots, plus the rule
 As the reference's rule call starts from its "multiprofile" (pabutools' ``as_multiprofile()``, timed apart, as
 ``expected.json``'s ``approval_view_and_multiprofile``), ours starts from the election's voter groups
 (``Election.approval_groups``), built once per file and timed with the reading. BLAS runs on one thread
-(``OPENBLAS_NUM_THREADS=1``): its helper threads would count their spinning as CPU time. The reference runs in its own
+(``OPENBLAS_NUM_THREADS=1``): its helper threads would count their spinning as CPU time. As ``expected.json``'s
+reference times are, a rule call under a second is timed as the best of up to 5 runs. The reference runs in its own
 virtualenv, ``benchmarks/out/pabutools-venv`` (pabutools is GPL-3.0: never a dependency of the application;
 created on first use), one subprocess per (file, rule) with a time limit. Where it is not run (``--reference
 expected``, over the limit, out of memory, or a rule it has no function for: ``greedy-points``, ``*-last``,
@@ -157,6 +158,10 @@ def main() -> int:
             finally:
                 signal.setitimer(signal.ITIMER_PROF, 0)
             ours = time.process_time() - t0
+            for _ in range(4 if outcome is not None and ours < 1 else 0):  # as the reference: best of up to 5
+                t0 = time.process_time()
+                run(rule, election)
+                ours = min(ours, time.process_time() - t0)
             want = entry["rules"].get(rule)
             if outcome is None:
                 ok = f"stopped > {args.our_limit:.0f} s"

@@ -138,9 +138,8 @@ def _exact_prices(prof: MesProfile, share, order: list[int], details: bool) -> M
     def exact_total(groups: np.ndarray, weights: np.ndarray):
         total = sq * int(weights.sum())
         if prices:
-            counts = weights @ paid[groups, : len(prices)]
-            for k in np.flatnonzero(counts):
-                total -= prices[k] * int(counts[k])
+            counts = (weights @ paid[groups, : len(prices)]).tolist()
+            total -= sum(price * int(c) for price, c in zip(prices, counts, strict=True) if c)
         return total
 
     for r, s in enumerate(order):
