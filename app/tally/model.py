@@ -156,6 +156,16 @@ class Election:
                     totals[p] += n
         return totals
 
+    def in_units_of(self, scale: int) -> Election:
+        """The same election with money counted in ``1/scale`` currency units (a multiple of ``self.scale``)."""
+        if scale == self.scale:
+            return self
+        if scale <= 0 or scale % self.scale:
+            raise TallyError("bad-scale", f"cannot count in 1/{scale} of a currency unit", scale=scale)
+        k = scale // self.scale
+        projects = tuple(Project(p.id, p.cost * k, p.name) for p in self.projects)
+        return Election(projects, self.budget * k, self.ballots, self.vote_type, scale, self.max_length, self.meta)
+
     def with_cost(self, project_id: str, cost: int) -> Election:
         """The same election with one project's cost changed (used for "largest cost at which it is funded")."""
         projects = tuple(Project(p.id, cost, p.name) if p.id == project_id else p for p in self.projects)
