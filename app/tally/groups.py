@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -32,15 +33,16 @@ class ApprovalGroups:
         index = {pid: i for i, pid in enumerate(ids)}
         per_object = Counter(map(id, election.ballots))  # the reader shares one object per distinct ballot
         objects = {id(b): b for b in election.ballots}
-        counts: Counter[frozenset[str]] = Counter()
+        counts: dict[frozenset[str], int] = {}
+        seen = counts.get
         for oid, n in per_object.items():
             approved = objects[oid].approved()
             if approved:
-                counts[approved] += n
+                counts[approved] = seen(approved, 0) + n
         weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
         sizes = np.fromiter(map(len, counts), dtype=np.int64, count=len(counts))
         rows = np.repeat(np.arange(len(counts), dtype=np.int64), sizes)
-        columns = np.fromiter((index[p] for approved in counts for p in approved), dtype=np.int64,
+        columns = np.fromiter(map(index.__getitem__, chain.from_iterable(counts)), dtype=np.int64,
                               count=int(sizes.sum()))
         # per project its supporting groups in increasing order: the rows sorted by project (stable)
         by_project = rows[np.argsort(columns, kind="stable")]
