@@ -157,6 +157,28 @@ def tally_command(cycle_slug: str, rule: str | None, publish: bool):
             click.echo(f"    - #{project.item.proposal_id} {project.item.title} ({project.votes} votes)")
 
 
+@pb.command("explain")
+@click.argument("run_id", type=int)
+@with_appcontext
+def explain_command(run_id: int):
+    """Compute every explanation a count left pending (the largest cost at which each project left out would
+    have been funded), however long it takes."""
+    from app.core.errors import ServiceError
+    from app.extensions import db
+    from app.results import services
+
+    run = services.get_run(run_id)
+    if run is None:
+        raise click.ClickException(f"No count no. {run_id}.")
+    try:
+        done, _left = services.explain_pending(None, run)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message))
+    db.session.commit()
+    click.echo(f"Count no. {run.id}: {done} explanations computed; none left.")
+
+
 @pb.command("import-pabulib")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--slug", default=None, help="Address of the new cycle (default: from the file name).")

@@ -79,6 +79,11 @@ class Config:
     CACHE_DEFAULT_TIMEOUT = 60
     DESK_CACHE_SECONDS = 15  # how old the staff desk's figures may be
 
+    # A count in a web request spends at most this long explaining, for each project equal shares left out, the
+    # largest cost at which it would have been funded (the add1 rules re-count the election a few dozen times per
+    # project); the rest wait for the "compute the next explanations" button or ``flask pb explain``.
+    TALLY_EXPLAIN_SECONDS = 10.0
+
     CONFIRM_TOKEN_HOURS = 48
     RESET_TOKEN_HOURS = 1
 
@@ -152,6 +157,7 @@ ENV_VARIABLES = {
     "ADDRESS_HASH_RETENTION_DAYS": int,
     "DATA_EXPORT_LINK_MINUTES": int,
     "PRIVACY_RATE_LIMIT": str,
+    "TALLY_EXPLAIN_SECONDS": float,
 }
 
 

@@ -4,7 +4,12 @@
                                                [--rules R1,R2]
 
 CPU seconds (time.process_time), two figures each: the rule call alone, and the whole process from file to
-winners (reading and parsing the file plus the rule; interpreter start-up left out). The reference runs in its own
+winners (reading and parsing the file, grouping identical ballots, plus the rule; interpreter start-up left out).
+As the reference's rule call starts from its "multiprofile" (pabutools' ``as_multiprofile()``, timed apart, as
+``expected.json``'s ``approval_view_and_multiprofile``), ours starts from the election's voter groups
+(``Election.approval_groups``), built once per file and timed with the reading. BLAS runs on one thread
+(``OPENBLAS_NUM_THREADS=1``): its helper threads would count their spinning as CPU time. As ``expected.json``'s
+reference times are, a rule call under a second is timed as the best of up to 5 runs. The reference runs in its own
 virtualenv, ``benchmarks/out/pabutools-venv`` (pabutools is GPL-3.0: never a dependency of the application;
 created on first use), one subprocess per (file, rule) with a time limit. Where it is not run (``--reference
 expected``, over the limit, out of memory, or a rule it has no function for: ``greedy-points``, ``*-last``,
@@ -23,6 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported (see the docstring)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -137,6 +144,7 @@ def main() -> int:
         path = SHARED / name
         t0 = time.process_time()
         election = pabulib.read(path).election
+        election.approval_groups  # noqa: B018 -- the multiprofile, timed with the reading as the reference's is
         read_s = time.process_time() - t0
         rules = args.rules.split(",") if args.rules else list(entry["rules"])
         for rule in rules:
@@ -150,6 +158,10 @@ def main() -> int:
             finally:
                 signal.setitimer(signal.ITIMER_PROF, 0)
             ours = time.process_time() - t0
+            for _ in range(4 if outcome is not None and ours < 1 else 0):  # as the reference: best of up to 5
+                t0 = time.process_time()
+                run(rule, election)
+                ours = min(ours, time.process_time() - t0)
             want = entry["rules"].get(rule)
             if outcome is None:
                 ok = f"stopped > {args.our_limit:.0f} s"

@@ -51,3 +51,14 @@ def test_every_template_is_extracted(extracted):
             if text not in extracted:
                 missing.append(f"{template.relative_to(ROOT)}: {text}")
     assert not missing, f"{len(missing)} template strings not extracted, e.g. {missing[:5]}"
+
+
+def test_french_punctuation_keeps_to_its_word():
+    """French typography: a non-breaking space before ":" and inside « », a narrow one before ";", "!" and "?",
+    so that no line of a page starts with a colon or a question mark."""
+    with (ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalogue = read_po(f)
+    loose = [text for message in catalogue if message.id
+             for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+             if text and any(bad in text for bad in (" :", " ;", " !", " ?", "« ", " »"))]
+    assert loose == []

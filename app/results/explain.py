@@ -105,6 +105,8 @@ def sentences(details: dict, votes: int, ballot_kind: str) -> list[str]:
                                   amount=money(max_cost)))
         elif max_cost is not None:
             result.append(gettext("All else unchanged, it would not have been funded even at a very low cost."))
+        elif details.get("max_cost_pending"):
+            result.append(gettext("The largest cost at which it would have been funded is not computed yet."))
         completion = details.get("completion")
         if completion:
             result += _greedy({"kind": completion.get("kind", "greedy-skipped"), **completion}, votes_str)

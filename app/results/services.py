@@ -12,6 +12,7 @@ commit to the caller.
 
 import hashlib
 import secrets
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -98,6 +99,7 @@ class EnvelopeElection:
 
     def __post_init__(self):
         self._by_project = {str(item.proposal_id): item for item in self.items}
+        self.items_by_id = {item.id: item for item in self.items}
 
 
 def _tally_ballot(vote_type: str, choices: list[tuple[str, int]]):
@@ -224,12 +226,14 @@ def _require(actor, action: str, message) -> None:
         raise NotAllowed(message)
 
 
-def run_tally(actor, cycle: Cycle, rule: str | None = None, explain_costs: bool = True) -> TallyRun:
+def run_tally(actor, cycle: Cycle, rule: str | None = None, explain_costs: bool = True,
+              explain_seconds: float | None = None) -> TallyRun:
     """Count the cycle's ballots with ``rule`` (default: the rule its ballot rules announce) and store the run.
 
     Refused before voting has closed by the server's clock, and for a rule that does not suit the cycle's ballot.
     ``actor`` None is the system (command line, demo). ``explain_costs`` computes, for every project equal shares
-    left out, the largest cost at which it would have been funded (a few dozen re-counts per project).
+    left out, the largest cost at which it would have been funded (a few dozen re-counts per project), for at most
+    ``explain_seconds`` (None: all of them); those left are marked pending and :func:`explain_pending` computes them.
     """
     _require(actor, "tally.run", _l("Only an official can count the votes."))
     if not voting_closed(cycle):
@@ -249,15 +253,17 @@ def run_tally(actor, cycle: Cycle, rule: str | None = None, explain_costs: bool 
                    ballot_kind=kind.value, voters_by_channel=voters_by_channel(cycle),
                    created_by_id=getattr(actor, "id", None))
     db.session.add(run)
+    budget = _ExplainBudget(explain_seconds)
     for data in envelopes:
-        run.envelopes.append(_count_envelope(data, rule, other, explain_costs))
+        run.envelopes.append(_count_envelope(data, rule, other, explain_costs, budget))
     db.session.flush()
     audit.record(actor, "results.tallied", cycle, rule=rule, run=run.id,
                  files={e.key: e.ballot_file_sha256 for e in run.envelopes})
     return run
 
 
-def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs: bool = True) -> TallyEnvelope:
+def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs: bool,
+                    budget: "_ExplainBudget") -> TallyEnvelope:
     election = data.election
     outcome = _run_rule(rule, election)
     compared = _run_rule(other, election) if other else None
@@ -279,9 +285,7 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs
         if item.cost_cents > data.budget_cents:
             details = {"kind": "over-budget", "cost": item.cost_cents, "budget": data.budget_cents}
         if details.get("kind") == "mes-not-funded" and details.get("max_cost") is None and explain_costs:
-            found = max_funded_cost(rule, election, project.id, TIE_BREAKING, outcome=outcome)
-            details["max_cost"] = found.max_cost or 0  # None: not funded even at no cost
-            details["max_cost_verified"] = found.verified
+            details[PENDING] = True
         if project.id in winners and outcome.rounds:
             details["order"] = list(outcome.rounds).index(project.id) + 1 if project.id in outcome.rounds else None
         envelope.projects.append(TallyProject(
@@ -289,7 +293,73 @@ def _count_envelope(data: EnvelopeElection, rule: str, other: str, explain_costs
             selected=project.id in winners,
             comparison_selected=(project.id in compared.winners) if compared else None, details=details,
         ))
+    _explain(envelope.projects, election, rule, outcome, budget, lambda p: str(data.items_by_id[p.ballot_item_id]
+                                                                                .proposal_id))
     return envelope
+
+
+# --- The largest cost at which a project left out would have been funded ---------------------------------------------
+
+PENDING = "max_cost_pending"  # in a project's details: its largest funded cost is still to compute
+
+
+@dataclass
+class _ExplainBudget:
+    """How long explanations may take: until ``seconds`` from now (None: no limit), after at least ``minimum``."""
+
+    seconds: float | None
+    minimum: int = 0
+    done: int = 0
+
+    def __post_init__(self):
+        self.deadline = None if self.seconds is None else time.monotonic() + self.seconds
+
+    def spent(self) -> bool:
+        return self.deadline is not None and self.done >= self.minimum and time.monotonic() >= self.deadline
+
+
+def _explain(projects, election, rule: str, outcome, budget: _ExplainBudget, project_id) -> None:
+    """Compute the pending largest costs of ``projects`` (the most voted first) while ``budget`` lasts."""
+    for project in sorted(projects, key=lambda p: p.position):
+        if not project.details.get(PENDING):
+            continue
+        if budget.spent():
+            return
+        found = max_funded_cost(rule, election, project_id(project), TIE_BREAKING, outcome=outcome)
+        details = {k: v for k, v in project.details.items() if k != PENDING}
+        details["max_cost"] = found.max_cost or 0  # None: not funded even at no cost
+        details["max_cost_verified"] = found.verified
+        project.details = details  # a new dict: the JSON column sees the change
+        budget.done += 1
+
+
+def pending_explanations(run: TallyRun) -> int:
+    return sum(1 for envelope in run.envelopes for project in envelope.projects if project.details.get(PENDING))
+
+
+def _counted_election(envelope: TallyEnvelope):
+    """The election an envelope's count read: its published ballot file, money in cents."""
+    return tally.pabulib.read(envelope.ballot_file).election.in_units_of(CENTS)
+
+
+def explain_pending(actor, run: TallyRun, seconds: float | None = None) -> tuple[int, int]:
+    """Compute the run's pending largest costs for about ``seconds`` (at least one; None: all) from the ballot files
+    it counted; returns (computed now, still pending). The outcome does not change: only its explanations."""
+    _require(actor, "tally.run", _l("Only an official can count the votes."))
+    budget = _ExplainBudget(seconds, minimum=1)
+    for envelope in run.envelopes:
+        if budget.spent():
+            break
+        if not any(project.details.get(PENDING) for project in envelope.projects):
+            continue
+        election = _counted_election(envelope)
+        outcome = _run_rule(run.rule, election)
+        if set(outcome.winners) != {str(p.item.proposal_id) for p in envelope.projects if p.selected}:
+            raise ServiceError(_l("The ballot file of this count no longer gives its results: it cannot be "
+                                  "explained further."))
+        _explain(envelope.projects, election, run.rule, outcome, budget, lambda p: str(p.item.proposal_id))
+    db.session.flush()
+    return budget.done, pending_explanations(run)
 
 
 def publish(actor, run: TallyRun) -> None:

@@ -7,8 +7,8 @@ started; before that they answer 404 to everyone. Officials look at any run, pub
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import _
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import _, ngettext
 from flask_login import current_user
 
 from app.core.actions import run_and_flash
@@ -66,7 +66,8 @@ def _links(run, public: bool) -> dict:
 def _overview(run, public: bool):
     return render_template("results/overview.html", run=run, cycle=run.cycle, links=_links(run, public),
                            envelopes=services.ordered_envelopes(run), turnout=services.turnout(run),
-                           envelope_name=envelope_name, public=public)
+                           envelope_name=envelope_name, public=public,
+                           pending=0 if public else services.pending_explanations(run), action_form=ActionForm())
 
 
 def _envelope(run, key: str, public: bool):
@@ -157,7 +158,8 @@ def tally_page(slug: str):
     service_errors = []
     if form.validate_on_submit():
         try:
-            run = services.run_tally(current_user, cycle, form.rule.data)
+            run = services.run_tally(current_user, cycle, form.rule.data,
+                                     explain_seconds=current_app.config["TALLY_EXPLAIN_SECONDS"])
         except ServiceError as error:
             db.session.rollback()
             service_errors.append(error.message)
@@ -169,6 +171,30 @@ def tally_page(slug: str):
     return render_template("results/tally.html", cycle=cycle, form=form, rules=rules, runs=services.runs_of(cycle),
                            closed=services.voting_closed(cycle), published=services.published_run(cycle),
                            service_errors=service_errors, publish_form=ActionForm()), status
+
+
+@bp.route("/results/runs/<int:run_id>/explain", methods=["POST"])
+@require(can, "tally.run")
+def explain(run_id: int):
+    run = services.get_run(run_id)
+    if run is None or run.cycle.is_school:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        done, left = services.explain_pending(current_user, run, current_app.config["TALLY_EXPLAIN_SECONDS"])
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        if left:
+            flash(ngettext("%(num)d more explanation computed; %(left)s still to compute.",
+                           "%(num)d more explanations computed; %(left)s still to compute.", done, left=left),
+                  "success")
+        else:
+            flash(_("Every explanation of this count is computed."), "success")
+    return redirect(url_for("results.run_overview", run_id=run.id))
 
 
 @bp.route("/results/runs/<int:run_id>/publish", methods=["POST"])

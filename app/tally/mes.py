@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
+from .groups import ApprovalGroups
 from .model import Election
 
 try:  # GMP rationals: exact like Fraction, an order of magnitude faster; Fraction when gmpy2 is missing
@@ -47,55 +47,30 @@ def to_fraction(x) -> Fraction:
 
 @dataclass
 class MesProfile:
-    """The approval view of an election, voters with the same approvals collapsed into weighted groups."""
+    """The approval view of an election for one MES variant: the election's voter groups
+    (:class:`~app.tally.groups.ApprovalGroups`, shared by every rule run on it), costs and tie-breaking ranks."""
 
-    ids: list[str]
+    groups: ApprovalGroups
     costs: list[int]
-    weights: np.ndarray  # voters per group (int64)
-    incidence: np.ndarray  # group x project, 1.0 where the group approves the project (float32)
-    sup_arrays: list[np.ndarray]  # per project: its supporting groups, as an index array
-    sup_weights: list[np.ndarray]  # their numbers of voters (float64, for bincount)
-    support_totals: list[int]  # per project: number of supporters
-    n_voters: int
     cost_utility: bool
     ranks: list[int]  # tie-breaking position per project
 
-    @property
-    def n_groups(self) -> int:
-        return len(self.weights)
+    ids = property(lambda self: self.groups.ids)
+    weights = property(lambda self: self.groups.weights)
+    incidence = property(lambda self: self.groups.incidence)
+    sup_arrays = property(lambda self: self.groups.sup_arrays)
+    sup_weights = property(lambda self: self.groups.sup_weights)
+    support_totals = property(lambda self: self.groups.support_totals)
+    n_voters = property(lambda self: self.groups.n_voters)
+    n_groups = property(lambda self: self.groups.n_groups)
 
     @classmethod
     def build(cls, election: Election, ranks: dict[str, int], cost_utility: bool) -> MesProfile:
-        ids = [p.id for p in election.projects]
-        index = {pid: i for i, pid in enumerate(ids)}
-        per_object = Counter(map(id, election.ballots))  # the reader shares one object per distinct ballot
-        objects = {id(b): b for b in election.ballots}
-        counts: Counter[frozenset[str]] = Counter()
-        for oid, n in per_object.items():
-            approved = objects[oid].approved()
-            if approved:
-                counts[approved] += n
-        weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
-        incidence = np.zeros((len(counts), len(ids)), dtype=np.float32)
-        sizes = np.fromiter(map(len, counts), dtype=np.int64, count=len(counts))
-        rows = np.repeat(np.arange(len(counts), dtype=np.int64), sizes)
-        columns = np.fromiter((index[p] for approved in counts for p in approved), dtype=np.int64,
-                              count=int(sizes.sum()))
-        incidence[rows, columns] = 1.0
-        # per project its supporting groups in increasing order: the rows sorted by project (stable)
-        by_project = rows[np.argsort(columns, kind="stable")]
-        sup_arrays = np.split(by_project, np.cumsum(np.bincount(columns, minlength=len(ids)))[:-1]) if ids else []
         return cls(
-            ids=ids,
+            groups=election.approval_groups,
             costs=[p.cost for p in election.projects],
-            weights=weights,
-            incidence=incidence,
-            sup_arrays=sup_arrays,
-            sup_weights=[weights[a].astype(np.float64) for a in sup_arrays],
-            support_totals=[int(weights[a].sum()) for a in sup_arrays],
-            n_voters=len(election.ballots),
             cost_utility=cost_utility,
-            ranks=[ranks[pid] for pid in ids],
+            ranks=[ranks[p.id] for p in election.projects],
         )
 
 
@@ -131,7 +106,142 @@ def _move(cls: np.ndarray, groups: np.ndarray, uniq: np.ndarray, new_ids: np.nda
 
 
 def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
-    """One exact MES run with every voter starting at ``share``.
+    """The exact MES run with every voter starting at ``share``: its order from :func:`float_order` and its prices
+    (and with ``details`` what each paid and what the supporters of unfunded projects had left) from
+    :func:`_exact_prices`, or, when either is too close to call, from :func:`run_mes_exact`."""
+    order = float_order(prof, share)
+    if order is not None:
+        run = _exact_prices(prof, share, order, details)
+        if run is not None:
+            return run
+    return run_mes_exact(prof, share, details=details)
+
+
+def _exact_prices(prof: MesProfile, share, order: list[int], details: bool) -> MesRun | None:
+    """Exact prices along a known order (None when a split is too close to call in floats: the caller runs exactly).
+
+    Voter groups, not budget classes: a group with money left has exactly ``share - sum of the prices of the
+    rounds it paid in full``, so ``paid`` (group x round, 1.0 = paid in full) gives the exact sum of many groups'
+    budgets as ``share * weight - sum over rounds of price * (weight that paid it)``, a float product of whole
+    numbers (exact below 2**53) and one exact product per round. A group that paid all it had is dead (exactly
+    nothing left). Floats only split the supporters into those who pay all they have and those who pay the price;
+    the groups within ``tol`` of the price are valued exactly, and the split is used only if the exact price falls
+    within half that margin of the float one.
+    """
+    sq = Q(share)
+    fshare = float(share)
+    tol = 1e-9 * fshare + 1e-300  # float budgets are within a few ulps of ``share`` of the exact ones
+    n = prof.n_groups
+    fb = np.full(n, fshare)
+    alive = np.ones(n, dtype=bool)
+    paid = np.zeros((n, max(len(order), 1)), dtype=np.float32)
+    prices: list = []
+    payments: list = []
+
+    def exact_total(groups: np.ndarray, weights: np.ndarray):
+        total = sq * int(weights.sum())
+        if prices:
+            counts = (weights @ paid[groups, : len(prices)]).tolist()
+            total -= sum(price * int(c) for price, c in zip(prices, counts, strict=True) if c)
+        return total
+
+    for r, s in enumerate(order):
+        g = prof.sup_arrays[s]
+        w = prof.sup_weights[s]
+        live = alive[g]
+        g, w = g[live], w[live]
+        cost = prof.costs[s]
+        b = fb[g]
+        qf = _float_price(b, w, cost)
+        if qf is None:
+            return None
+        W = int(w.sum())
+        below = b < qf - tol
+        near = np.flatnonzero(np.abs(b - qf) <= tol)
+        if below.any():
+            off_total = exact_total(g[below], w[below])
+            rest_w = W - int(w[below].sum())
+        else:
+            off_total, rest_w = Q(0), W
+        # the groups near the price, valued exactly, split off in increasing order while below the price
+        near_vals = sorted((exact_total(g[j : j + 1], w[j : j + 1]) / int(w[j]), int(j)) for j in near)
+        q = None
+        split_near = []
+        for v, j in near_vals:
+            if rest_w <= 0:
+                return None
+            q = (cost - off_total) / rest_w
+            if v >= q:
+                break
+            off_total += v * int(w[j])
+            rest_w -= int(w[j])
+            split_near.append(j)
+        if rest_w <= 0:
+            return None
+        q = (Q(cost) - off_total) / rest_w
+        if abs(float(q) - qf) > tol / 2:
+            return None
+        split = below.copy()
+        if split_near:
+            split[split_near] = True
+        payers = g[~split]
+        if details:
+            payments.append(((q, rest_w), (W - rest_w, off_total)))
+        fb[payers] -= float(q)
+        paid[payers, r] = 1.0
+        gone = g[split]
+        alive[gone] = False
+        fb[gone] = 0.0
+        prices.append(q)
+        for j in near:  # a payer that had exactly the price has nothing left
+            if not split[j] and exact_total(g[j : j + 1], w[j : j + 1]) == 0:
+                alive[g[j]] = False
+                fb[g[j]] = 0.0
+    final_money = None
+    if details:
+        # what the supporters of each unfunded project have left, all projects at once: weights of the groups
+        # with money left supporting p that paid round k, by one float product of whole numbers
+        unfunded = sorted(set(range(len(prof.costs))) - set(order))
+        alive_w = (prof.weights * alive).astype(np.float32)
+        supporting = prof.incidence[unfunded] * alive_w
+        alone = supporting.sum(axis=1)
+        together = supporting @ paid[:, : len(prices)] if prices else None
+        final_money = {}
+        for j, p in enumerate(unfunded):
+            total = sq * int(alone[j])
+            if prices:
+                for k in np.flatnonzero(together[j]):
+                    total -= prices[k] * int(together[j, k])
+            final_money[p] = total
+    return MesRun(order, prices, payments, final_money)
+
+
+def _float_price(b: np.ndarray, w: np.ndarray, cost: float) -> float | None:
+    """The q with ``sum(w * min(b, q)) = cost`` in floats (None if the budgets cannot pay it), without sorting.
+
+    From ``q = cost / W`` (at most the answer), those with less than q pay all they have and the rest share what is
+    left: the new q is still at most the answer (the line through the present split lies above the true payment
+    curve) and never smaller, so the split only grows; when it stops growing, q is the answer. A few passes.
+    """
+    W = float(w.sum())
+    if W <= 0:
+        return None
+    q = cost / W
+    n_low = 0
+    while True:
+        low = b < q
+        k = int(np.count_nonzero(low))
+        if k == n_low:
+            return q
+        n_low = k
+        rest = W - float(w @ low)
+        if rest <= 0:
+            return None
+        q = (cost - float((w * low) @ b)) / rest
+
+
+def run_mes_exact(prof: MesProfile, share, *, details: bool = False) -> MesRun:
+    """One exact MES run with every voter starting at ``share``, without floats deciding anything.
 
     Budget classes live in ``val`` (exact) and ``fval`` (a float copy that only orders work); class 0 is
     "nothing left"; ``cls[g]`` is the class of voter group ``g``. A project's price only rises during a run, so a
@@ -231,8 +341,8 @@ def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
         # supporters of p have share * (their weight) - sum over funded s of price(s) * (weight supporting both),
         # with weights counted among voters with money left (whole numbers, exact in float32 far beyond 10^6)
         alive_w = (prof.weights * (cls != 0)).astype(np.float32)
-        together = prof.incidence.T @ (prof.incidence[:, order] * alive_w[:, None]) if order else None
-        alone = prof.incidence.T @ alive_w
+        together = prof.incidence @ (prof.incidence[order] * alive_w).T if order else None
+        alone = prof.incidence @ alive_w
         final_money = {}
         for p in range(m):
             if status[p] != 1:
@@ -575,7 +685,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                 batch = min(4 * batch, batch_max)
             order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
-                order = run_mes(prof, b0 + t).order
+                order = run_mes_exact(prof, b0 + t).order
         spent_on[certifying][0] += time.process_time() - started
         evaluated += 1
         spent = sum(costs[p] for p in order)
@@ -653,7 +763,101 @@ def float_order(prof: MesProfile, share) -> list[int] | None:
     :data:`FLOAT_MARGIN`, the float run selects exactly the projects, in the same order, as the exact run; when one
     does not (an exact tie between two projects, say), the caller runs MES exactly.
     """
-    return float_orders(prof, [share])[0]
+    costs, ranks = prof.costs, prof.ranks
+    m = len(costs)
+    if any(c <= 0 for c in costs):
+        return None
+    cost_u = prof.cost_utility
+    sup, sup_w = prof.sup_arrays, prof.sup_weights
+    budget = np.full(prof.n_groups, float(share))
+    tol = FLOAT_MARGIN
+    fresh = [-1] * m
+    price = [0.0] * m
+    exact: list = [None] * m
+    dead = np.zeros(prof.n_groups, dtype=bool)  # groups known to have exactly nothing left
+
+    def refresh(p: int) -> bool | None:
+        """Recompute p's price; False: decisively unaffordable; None: too close to call."""
+        b = budget[sup[p]]
+        w = sup_w[p]
+        cost = costs[p]
+        live = ~dead[sup[p]]
+        wl = w[live]
+        n_live = int(wl.sum())
+        if n_live:
+            q = cost / n_live
+            if float(b[live].min()) > q * (1 + tol):  # everyone with money left pays the same: no sort needed
+                price[p] = q / cost if cost_u else q
+                # exactly cost / (supporters with money left); such prices often tie exactly (6000 / 24 and
+                # 1500 / 6, or with cost utilities 1 / 29 and 1 / 29): kept exact to break those ties
+                exact[p] = Q(1, n_live) if cost_u else Q(cost, n_live)
+                return True
+        exact[p] = None
+        total = float(w @ b)
+        if total < cost * (1 - tol):
+            return False
+        if total <= cost * (1 + tol):
+            return None
+        q = _float_price(b, w, cost)
+        if q is None:
+            return None
+        price[p] = q / cost if cost_u else q
+        return True
+
+    heap = [(0.0, ranks[p], p) for p in range(m) if prof.support_totals[p]]
+    heapq.heapify(heap)
+    order: list[int] = []
+    rnd = 0
+    while True:
+        rnd += 1
+        chosen = -1
+        while heap:
+            key, rk, p = heap[0]
+            if fresh[p] == rnd:
+                chosen = p
+                break
+            heapq.heappop(heap)
+            ok = refresh(p)
+            if ok is None:
+                return None
+            if ok:
+                fresh[p] = rnd
+                heapq.heappush(heap, (price[p], rk, p))
+        if chosen < 0:
+            return order
+        heapq.heappop(heap)
+        s = chosen
+        limit = price[s] * (1 + tol) + 1e-300
+        # every other candidate must be decisively dearer (stale keys are lower bounds: refresh the close ones),
+        # or the close ones must all have exact prices to compare
+        close = [s]
+        while heap and heap[0][0] <= limit:
+            key, rk, p = heapq.heappop(heap)
+            if fresh[p] != rnd:
+                ok = refresh(p)
+                if ok is None:
+                    return None
+                if not ok:
+                    continue
+                fresh[p] = rnd
+                if price[p] > limit:
+                    heapq.heappush(heap, (price[p], rk, p))
+                    continue
+            close.append(p)
+        if len(close) > 1:
+            if any(exact[p] is None for p in close):
+                return None
+            s = min(close, key=lambda p: (exact[p], ranks[p]))
+            for p in close:
+                if p != s:
+                    heapq.heappush(heap, (price[p], ranks[p], p))
+        q = price[s] * costs[s] if cost_u else price[s]
+        g = sup[s]
+        b = budget[g]
+        gone = dead[g] | (b < q * (1 - tol))  # paid all they had: exactly nothing left
+        dead[g] = gone
+        budget[g] = np.where(gone, 0.0, np.maximum(b - q, 0.0))
+        order.append(s)
 
 
 def overlaps(prof: MesProfile) -> np.ndarray:
@@ -667,7 +871,8 @@ def overlaps(prof: MesProfile) -> np.ndarray:
 def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None = None) -> list[list[int] | None]:
     """:func:`float_order` at many shares at once: one float run per share, all run in lockstep (round by round,
     each share with its own budgets, prices and choices), so that each numpy call serves every share that needs
-    the same project priced or funded. Each share's run takes exactly the decisions of :func:`float_order`.
+    the same project priced or funded. Each share's run takes exactly the decisions of :func:`float_order` (which
+    stays the faster way to run one share).
 
     A group with exactly nothing left has the budget -1.0, so that one gather tells its budget and that it is
     gone. A price stays fresh until a project sharing supporters with it is funded (``overlap``: :func:`overlaps`,

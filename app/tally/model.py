@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
+
+from .groups import ApprovalGroups
 
 VOTE_TYPES = ("approval", "choose-1", "cumulative", "ordinal", "grades")
 
@@ -123,6 +126,11 @@ class Election:
                 raise TallyError("unknown-project", f"a ballot names unknown project {min(unknown)!r}",
                                  project=min(unknown))
 
+    @cached_property
+    def approval_groups(self) -> ApprovalGroups:
+        """Voters grouped by identical approvals, built once and shared by the rules run on this election."""
+        return ApprovalGroups.of(self)
+
     @property
     def project_map(self) -> dict[str, Project]:
         return {p.id: p for p in self.projects}
@@ -132,11 +140,9 @@ class Election:
         return sum(m[i].cost for i in ids)
 
     def approval_counts(self) -> dict[str, int]:
-        counts = dict.fromkeys((p.id for p in self.projects), 0)
-        for ballot in self.ballots:
-            for p in ballot.approved():
-                counts[p] += 1
-        return counts
+        """Voters approving each project (every project named or given points counts as approved)."""
+        groups = self.approval_groups
+        return dict(zip(groups.ids, groups.support_totals, strict=True))
 
     def point_totals(self) -> dict[str, int]:
         """Total points (cumulative, ordinal with ``max_length - i``, grades); approval ballots count 1."""
@@ -149,6 +155,16 @@ class Election:
                 for p, n in ballot.scores(self.max_length).items():
                     totals[p] += n
         return totals
+
+    def in_units_of(self, scale: int) -> Election:
+        """The same election with money counted in ``1/scale`` currency units (a multiple of ``self.scale``)."""
+        if scale == self.scale:
+            return self
+        if scale <= 0 or scale % self.scale:
+            raise TallyError("bad-scale", f"cannot count in 1/{scale} of a currency unit", scale=scale)
+        k = scale // self.scale
+        projects = tuple(Project(p.id, p.cost * k, p.name) for p in self.projects)
+        return Election(projects, self.budget * k, self.ballots, self.vote_type, scale, self.max_length, self.meta)
 
     def with_cost(self, project_id: str, cost: int) -> Election:
         """The same election with one project's cost changed (used for "largest cost at which it is funded")."""

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -69,15 +70,28 @@ def read(source: str | Path, *, keep_votes: bool = False) -> PabulibFile:
 
 
 def parse(text: str, *, keep_votes: bool = False) -> PabulibFile:
+    """The election (and rows) of a pabulib text. The cyclic garbage collector is paused meanwhile: a large file
+    builds tens of thousands of ballots, none of them cyclic, and collecting as they pile up costs a third."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(text, keep_votes)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(text: str, keep_votes: bool) -> PabulibFile:
     sections: dict[str, list[list[str]]] = {}
     current: list[list[str]] | None = None
     for row in csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")), delimiter=";"):
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        head = row[0].strip()
-        if len(row) == 1 and head.upper() in ("META", "PROJECTS", "VOTES"):
-            current = sections.setdefault(head.upper(), [])
-            continue
+        if len(row) < 2:  # a section's name, or a blank line
+            head = row[0].strip().upper() if row else ""
+            if not head:
+                continue
+            if head in ("META", "PROJECTS", "VOTES"):
+                current = sections.setdefault(head, [])
+                continue
         if current is None:
             raise TallyError("bad-pabulib", "the file must start with a META section")
         current.append(row)
@@ -113,11 +127,11 @@ def parse(text: str, *, keep_votes: bool = False) -> PabulibFile:
     points_col = v_head.index("points") if "points" in v_head else None
     ballots: list[Ballot] = []
     rows: list[dict[str, str]] = []
-    cache: dict[tuple[str, str], Ballot] = {}  # identical ballots share one object (thousands of duplicates)
+    cache: dict = {}  # identical ballots share one object (thousands of duplicates): by vote (and points) as written
     for r in sections["VOTES"][1:]:
-        vote = r[vote_col].strip() if vote_col < len(r) else ""
+        vote = r[vote_col] if vote_col < len(r) else ""
         pts = r[points_col].strip() if points_col is not None and points_col < len(r) else ""
-        key = (vote, pts)
+        key = vote if points_col is None else (vote, pts)
         ballot = cache.get(key)
         if ballot is None:
             ids = tuple(v.strip() for v in vote.split(",") if v.strip())

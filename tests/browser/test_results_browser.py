@@ -51,3 +51,27 @@ def test_the_officials_count_page_is_accessible(browser, live, demo):
     assert_accessible(browser)
     assert fits_a_narrow_screen(browser)
     screenshot(browser, "results-tally-fr-narrow", width=380)
+
+
+def test_an_official_computes_the_explanations_a_count_left(browser, live, demo, app):
+    from app.cycles.services import get_cycle_by_slug
+    from app.results import services
+
+    with app.app_context():
+        run = services.run_tally(None, get_cycle_by_slug(demo), explain_seconds=0)
+        db.session.commit()
+        run_id, pending = run.id, services.pending_explanations(run)
+    assert pending > 0
+    browser.get(live + "/account/login")
+    fill(browser, {"email": "mairie@demo.budget-commun.fr", "password": "demo-mairie-2026"})
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form [type=submit]"))
+    browser.get(f"{live}/results/runs/{run_id}")
+    section = browser.find_element(By.ID, "pending-heading")
+    assert section.text == "Explications restant à calculer"
+    assert_accessible(browser)
+    assert fits_a_narrow_screen(browser)
+    screenshot(browser, "results-pending-fr-narrow", width=380)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form[action$='/explain'] button"))
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "Toutes les explications de ce dépouillement sont calculées." in main
+    assert not browser.find_elements(By.ID, "pending-heading")

@@ -84,7 +84,7 @@ def test_a_pupil_keeps_their_answers_under_their_card_and_sees_them(client, db, 
     row = db.session.scalar(select(QuizAnswers))
     assert row.learner_key == "pupil:7"  # the card's key, no name
     assert "Tu as déjà fait ce quiz" in client.get("/lessons/arguing-kindly").get_data(as_text=True)
-    assert "Quiz fait : 3 bonnes réponses sur 3" in client.get("/lessons/").get_data(as_text=True)
+    assert "Quiz fait\u00a0: 3 bonnes réponses sur 3" in client.get("/lessons/").get_data(as_text=True)
 
 
 def test_a_pupil_never_sees_another_pupils_answers(client, db, sign_in_pupil):

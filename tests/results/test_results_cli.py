@@ -71,3 +71,15 @@ def test_import_refuses_an_existing_address_and_a_file_that_is_not_pabulib(runne
     junk = tmp_path / "junk.pb"
     junk.write_text("not a pabulib file\n")
     assert runner.invoke(args=["pb", "import-pabulib", str(junk)]).exit_code != 0
+
+
+def test_explain_computes_what_a_count_left_pending(runner, db):
+    city = make_counted_city()
+    run = services.run_tally(None, city.cycle, explain_seconds=0)
+    db.session.commit()
+    assert services.pending_explanations(run) > 0
+    result = runner.invoke(args=["pb", "explain", str(run.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert services.pending_explanations(db.session.get(TallyRun, run.id)) == 0
+    assert runner.invoke(args=["pb", "explain", "999999"]).exit_code != 0

@@ -203,3 +203,45 @@ def test_a_cycle_without_ballot_cannot_be_counted(ctx):
     city.cycle.ballot_frozen_at = None
     with pytest.raises(ServiceError):
         services.run_tally(None, city.cycle)
+
+
+def test_explanations_left_when_time_is_up_are_computed_later_to_the_same_figures(counted, ctx):
+    full = services.run_tally(None, counted.cycle)
+    run = services.run_tally(None, counted.cycle, explain_seconds=0)
+    expected = {p.ballot_item_id: p.details for e in full.envelopes for p in e.projects}
+    pending = [p for e in run.envelopes for p in e.projects if p.details.get(services.PENDING)]
+    assert [p.ballot_item_id for p in pending] == [p.ballot_item_id for e in full.envelopes for p in e.projects
+                                                   if p.details.get("max_cost") is not None]
+    assert pending and all(p.details.get("max_cost") is None for p in pending)
+    assert "not computed yet" in " ".join(sentences(pending[0].details, pending[0].votes, run.ballot_kind))
+    assert services.pending_explanations(run) == len(pending)
+    assert services.explain_pending(None, run, seconds=0) == (1, len(pending) - 1)  # at least one each time
+    done, left = services.explain_pending(None, run)
+    assert (done, left) == (len(pending) - 1, 0)
+    for envelope in run.envelopes:
+        for project in envelope.projects:
+            assert project.details == expected[project.ballot_item_id]
+    assert services.explain_pending(None, run) == (0, 0)
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.OFFICIAL])
+def test_only_officials_compute_explanations(counted, role):
+    run = services.run_tally(None, counted.cycle, explain_seconds=0)
+    left = services.pending_explanations(run)
+    with pytest.raises(NotAllowed):
+        services.explain_pending(make_user(role), run)
+    assert services.pending_explanations(run) == left
+    assert services.explain_pending(make_user(Role.OFFICIAL), run) == (left, 0)
+
+
+def test_explanations_refused_when_the_ballot_file_no_longer_gives_the_results(counted, ctx):
+    run = services.run_tally(None, counted.cycle, explain_seconds=0)
+    wazemmes = envelope(run, counted.district.id)
+    fives = envelope(run, counted.other_district.id)
+    wazemmes.ballot_file = fives.ballot_file
+    ctx.session.commit()
+    left = services.pending_explanations(run)
+    with pytest.raises(ServiceError):
+        services.explain_pending(None, run)
+    ctx.session.rollback()  # as the view and the command do: nothing of this attempt is kept
+    assert services.pending_explanations(ctx.session.get(TallyRun, run.id)) == left

@@ -207,3 +207,28 @@ def test_anyone_downloads_the_ballot_file_and_counts_it_again_to_the_same_winner
                                  capture_output=True, text=True, check=True, cwd=ROOT)
         winners = json.loads(recount.stdout)["winners"]
         assert sorted(winners) == sorted(str(p.item.proposal_id) for p in envelope.projects if p.selected)
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=["anonymous", *(r.value for r in Role)])
+def test_only_officials_compute_the_explanations_a_count_left(client, city, role):
+    run = services.run_tally(None, city.cycle, explain_seconds=0)
+    db.session.commit()
+    left = services.pending_explanations(run)
+    sign_in(client, role)
+    page = client.get(f"/results/runs/{run.id}", headers=EN)
+    token = csrf_token(client, "/")
+    without_token = client.post(f"/results/runs/{run.id}/explain", headers=EN)
+    response = client.post(f"/results/runs/{run.id}/explain", data={"csrf_token": token}, headers=EN)
+    db.session.expire_all()
+    after = services.pending_explanations(db.session.get(TallyRun, run.id))
+    if role == Role.OFFICIAL:
+        assert "Explanations still to compute" in page.get_data(as_text=True)
+        assert without_token.status_code == 400
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/results/runs/{run.id}")
+        assert after == 0
+        done = client.get(f"/results/runs/{run.id}", headers=EN).get_data(as_text=True)
+        assert "Every explanation of this count is computed." in done
+        assert "Explanations still to compute" not in done
+    else:
+        assert after == left > 0
+        assert response.status_code == (302 if role is None else 403)

@@ -91,7 +91,7 @@ def stepwise_add1(e, cost_utility, last):
     supported = {pid for b in e.ballots for pid in b.projects}
     prev = None
     for t in range(10_000):
-        winners = set(mes_module.winners_of(prof, mes_module.run_mes(prof, b0 + t)))
+        winners = set(mes_module.winners_of(prof, mes_module.run_mes_exact(prof, b0 + t)))
         spent = sum(costs[p] for p in winners)
         if spent > e.budget:
             return prev if prev is not None else set()
@@ -124,6 +124,17 @@ def test_add1_on_a_larger_random_election_matches_stepping():
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(max_projects=7, max_voters=12, max_cost=60), st.booleans(), st.integers(0, 40))
+def test_float_run_is_the_exact_run_or_declines(e, cost_utility, extra):
+    """The float MES run that plain MES takes its order from gives the exact run's order, or None (too close)."""
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
+    share = Fraction(e.budget, len(e.ballots)) + extra
+    got = mes_module.float_order(prof, share)
+    if got is not None:
+        assert got == mes_module.run_mes_exact(prof, share).order
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(elections(max_projects=7, max_voters=12, max_cost=60), st.booleans(),
        st.lists(st.integers(0, 40), min_size=1, max_size=6))
 def test_float_runs_are_the_exact_runs_or_decline(e, cost_utility, extras):
@@ -133,7 +144,19 @@ def test_float_runs_are_the_exact_runs_or_decline(e, cost_utility, extras):
     shares = [Fraction(e.budget, len(e.ballots)) + extra for extra in extras]
     for share, got in zip(shares, mes_module.float_orders(prof, shares), strict=True):
         if got is not None:
-            assert got == mes_module.run_mes(prof, share).order
+            assert got == mes_module.run_mes_exact(prof, share).order
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(max_projects=7, max_voters=12, max_cost=60), st.booleans(), st.integers(0, 40))
+def test_float_guided_run_gives_the_exact_prices_payments_and_money_left(e, cost_utility, extra):
+    """``run_mes`` (order from floats, prices computed exactly along it) equals the exact run in every detail."""
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
+    share = Fraction(e.budget, len(e.ballots)) + extra
+    got = mes_module.run_mes(prof, share, details=True)
+    want = mes_module.run_mes_exact(prof, share, details=True)
+    assert (got.order, got.prices, got.payments, got.final_money) == (
+        want.order, want.prices, want.payments, want.final_money)
 
 
 def test_float_run_breaks_exact_ties_by_rank():
@@ -149,5 +172,26 @@ def test_float_run_breaks_exact_ties_by_rank():
         prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
         order = mes_module.float_order(prof, Fraction(210))
         assert order is not None
-        assert order == mes_module.run_mes(prof, Fraction(210)).order
+        assert order == mes_module.run_mes_exact(prof, Fraction(210)).order
         assert mes_module.as_ids(prof, order)[0] == first
+
+
+def test_float_guided_run_handles_voters_left_with_exactly_nothing():
+    """Share 20: Y pays 8 for d, then X1, X2 and Y pay 12 each for a (36), Y's last 12 exactly (a split that floats
+    cannot call, decided exactly). Y then has nothing: W1, W2 and W3 pay e (50) without Y counted among those who
+    paid all they had, and b (30, approved by X1 and Y) is unaffordable with exactly X1's 8 left."""
+    x1, x2, y, w = frozenset({"a", "b"}), frozenset({"a"}), frozenset({"a", "b", "d", "e"}), frozenset({"e"})
+    e = Election((Project("a", 36), Project("b", 30), Project("d", 8), Project("e", 50)), 120,
+                 tuple(ApprovalBallot(b) for b in (x1, x2, y, w, w, w)))
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), False)
+    share = Fraction(20)
+    order = mes_module.float_order(prof, share)
+    assert mes_module.as_ids(prof, order) == ["d", "a", "e"]
+    got = mes_module._exact_prices(prof, share, order, True)
+    assert got is not None
+    assert got.prices == [8, 12, Fraction(50, 3)]
+    assert got.payments[2] == ((Fraction(50, 3), 3), (0, 0))
+    assert got.final_money == {prof.ids.index("b"): 8}
+    want = mes_module.run_mes_exact(prof, share, details=True)
+    assert (got.order, got.prices, got.payments, got.final_money) == (
+        want.order, want.prices, want.payments, want.final_money)
