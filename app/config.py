@@ -78,6 +78,9 @@ class Config:
     CACHE_TYPE = "SimpleCache"
     CACHE_DEFAULT_TIMEOUT = 60
     DESK_CACHE_SECONDS = 15  # how old the staff desk's figures may be
+    # How old each process's copy of a cycle (dates, envelopes) may be on the ballot's pages: an official's edit
+    # reaches the other processes within this many seconds (0: read the cycle at every request).
+    CYCLE_CACHE_SECONDS = 2
 
     CONFIRM_TOKEN_HOURS = 48
     RESET_TOKEN_HOURS = 1
@@ -121,6 +124,7 @@ ENV_VARIABLES = {
     "CACHE_TYPE": str,
     "CACHE_REDIS_URL": str,
     "DESK_CACHE_SECONDS": int,
+    "CYCLE_CACHE_SECONDS": int,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
     "MAIL_USERNAME": str,

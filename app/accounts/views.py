@@ -1,6 +1,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import lazyload
 
 from app.accounts import services
 from app.accounts.forms import (
@@ -42,12 +43,16 @@ def link_for(kind: str, token: str | None) -> str:
     return url_for(_LINKS[kind], token=token, _external=True)
 
 
+_SIGNED_IN = (lazyload(User.district),)
+
+
 @login_manager.user_loader
 def load_user(session_id: str):
     user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # Every request of a signed-in user starts here: the district (joined by default) only where a page uses it.
+    user = db.session.get(User, int(user_id), options=_SIGNED_IN)
     if user is None or user.session_token != token:
         return None
     return user

@@ -57,10 +57,10 @@ from flask import current_app
 from flask_babel import gettext, lazy_ngettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, select, text, update
+from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, literal, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import Role, User
 from app.accounts.services import ensure_can_write
@@ -249,12 +249,36 @@ def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Par
     vote and a binding of the same account never interleave, and the vote is recorded under the key the account has
     once both are done. The lock is its own statement: a row locked by the reading query itself would be re-read
     after the binding commits, but the census entry joined to it would not (PostgreSQL re-checks only locked rows)."""
-    if lock and db.engine.dialect.name == "postgresql":
-        db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
+    if lock:
+        # Read under the lock once per transaction: the confirmation page reads it to build the ballot, then the
+        # cast (same transaction, the lock held) takes that read again instead of repeating it.
+        seen = db.session.info.get("locked_standing")
+        if seen is not None and seen[0] is db.session().get_transaction() and seen[1] == (user.id, cycle.id):
+            return seen[2]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
     row = db.session.execute(_STANDING, {"cycle_id": cycle.id, "account_key": voter_key(user),
                                          "user_id": user.id}).first()
     entry, participation = row if row is not None else (None, None)
-    return _account_voter(user, entry), participation
+    standing = _account_voter(user, entry), participation
+    if lock:
+        db.session.info["locked_standing"] = (db.session().get_transaction(), (user.id, cycle.id), standing)
+    return standing
+
+
+def _forget_locked_standing(session, *_args) -> None:
+    session.info.pop("locked_standing", None)
+
+
+def _forget_locked_standing_on_write(state) -> None:
+    if not state.is_select:
+        _forget_locked_standing(state.session)
+
+
+# A locked read of the standing is taken again only while nothing has been written since in its transaction (a
+# vote, a census binding): any write through the session forgets it.
+event.listen(Session, "before_flush", _forget_locked_standing)
+event.listen(Session, "do_orm_execute", _forget_locked_standing_on_write)
 
 
 def participation_of(who, cycle: Cycle) -> Participation | None:
