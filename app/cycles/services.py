@@ -8,15 +8,14 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from time import monotonic
 
 from flask_babel import gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, event, exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
-from app.core import audit
+from app.core import audit, copies
 from app.core.clock import as_utc, utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.i18n import euros
@@ -99,71 +98,23 @@ def get_cycle_by_slug(slug: str, max_age: float = 0) -> Cycle | None:
     cycle reads them; loaded separately they cost two more).
 
     ``max_age`` (seconds): the ballot's pages, read by every voter, may take this process's copy of the cycle if it
-    was read from the database less than that long ago (see ``_cycle_copies``); 0 reads it now."""
+    was read less than that long ago (``app.core.copies``; they call this first thing, with nothing of theirs
+    pending in the session). Whatever is decided from the dates (is voting open?) is still decided at each request
+    against the server's clock; what a copy may miss is an official's edit committed in another process less than
+    ``max_age`` seconds ago. 0 reads the cycle now."""
     slug = slug[:80]
     if max_age > 0:
-        copy = _cycle_copies.get(slug)
-        if copy is not None and monotonic() - copy[0] < max_age:
-            return _attached(copy[1])
-    read_at = monotonic()
+        copy = _cycle_copies.get(slug, max_age)
+        if copy is not None:
+            return copies.attached(db.session(), copy)
+    read_at = copies.now()
     cycle = db.session.scalars(_by_slug(), {"slug": slug}).unique().first()
     if max_age > 0 and cycle is not None:
-        _cycle_copies[slug] = (read_at, _detached_copy(cycle))
+        _cycle_copies.put(slug, copies.detached(cycle), read_at)
     return cycle
 
 
-# This process's copies of the cycles the ballot pages read, slug -> (monotonic time read, detached Cycle with its
-# phases and envelopes), for ``get_cycle_by_slug(slug, max_age)``, which the ballot's pages call first thing (nothing
-# of theirs is pending in the session then). A copy is never attached nor changed: each request gets its own object
-# from it through ``merge(load=False)``, without a query. Whatever is decided from the dates (is voting open?) is
-# still decided at each request against the server's clock; what a copy may miss is an official's edit of the cycle
-# committed in another process less than ``max_age`` seconds ago. An edit in this process (a flush or a bulk
-# statement touching a cycle, phase, envelope or district) drops every copy, and again when it commits.
-_cycle_copies: dict[str, tuple[float, Cycle]] = {}
-_COPIED_TABLES = frozenset({"cycle", "phase", "envelope", "district"})
-
-
-def _detached_copy(cycle: Cycle) -> Cycle:
-    """A copy of ``cycle`` and of what is loaded with it, belonging to no session (no query: ``load=False``)."""
-    with Session() as scratch:
-        copy = scratch.merge(cycle, load=False)
-        scratch.expunge_all()
-    return copy
-
-
-def _attached(copy: Cycle) -> Cycle:
-    session = db.session()
-    key = session.identity_key(instance=copy)
-    if key in session.identity_map:  # already read in this request: its own object, as is
-        return session.identity_map[key]
-    return session.merge(copy, load=False)
-
-
-def forget_cycle_copies() -> None:
-    _cycle_copies.clear()
-
-
-def _touches_copies(session, *_args) -> None:
-    if any(isinstance(obj, Cycle | Phase | Envelope | District)
-           for obj in (*session.new, *session.dirty, *session.deleted)):
-        session.info["forget_cycle_copies"] = True
-        forget_cycle_copies()
-
-
-def _bulk_touches_copies(state) -> None:
-    if (state.is_update or state.is_delete) and getattr(state.statement.table, "name", None) in _COPIED_TABLES:
-        state.session.info["forget_cycle_copies"] = True
-        forget_cycle_copies()
-
-
-def _forget_at_commit(session) -> None:
-    if session.info.pop("forget_cycle_copies", False):
-        forget_cycle_copies()
-
-
-event.listen(Session, "before_flush", _touches_copies)
-event.listen(Session, "do_orm_execute", _bulk_touches_copies)
-event.listen(Session, "after_commit", _forget_at_commit)
+_cycle_copies = copies.ProcessCopies((Cycle, Phase, Envelope, District))
 
 
 def phase_row(cycle: Cycle, kind: PhaseKind) -> Phase | None:

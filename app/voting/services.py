@@ -64,7 +64,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import Role, User
 from app.accounts.services import ensure_can_write
-from app.core import audit
+from app.core import audit, copies
 from app.core.clock import as_utc, local_now, utcnow
 from app.core.csvfile import csv_text
 from app.core.errors import NotAllowed, ServiceError
@@ -449,8 +449,11 @@ def _with_details(query):
             .outerjoin(ProposalImage, ProposalImage.id == first_image))
 
 
-def _details(row) -> ItemDetails:
+def _details(row, shown=None) -> ItemDetails:
+    """``shown``: category -> the object to keep (a detached copy, for this process's copies)."""
     category, token, alt, width, height = row
+    if category is not None and shown is not None:
+        category = shown(category)
     return ItemDetails(category, Photo(token, alt, width, height) if token else None)
 
 
@@ -479,13 +482,34 @@ def envelopes_for_keys(cycle: Cycle, keys, details: bool = True) -> list[VoterEn
 _DETAILS = _with_details(select(BallotItem.id).where(BallotItem.id.in_(bindparam("ids", expanding=True))))
 
 
+# This process's copies of the themes and photos of ballots' projects (ballot item ids -> {id: ItemDetails}), which
+# officials may still change while voting is open: read again once ``CYCLE_CACHE_SECONDS`` old (app.core.copies).
+_details_copies = copies.ProcessCopies((Category, Proposal, ProposalImage))
+
+
 def load_details(envelopes: list[VoterEnvelope]) -> None:
-    """Read the themes and photos of envelopes read without them (a ballot sent back with errors)."""
+    """Read the themes and photos of envelopes read without them (a ballot sent back with errors): this process's
+    copy if it is less than ``CYCLE_CACHE_SECONDS`` old."""
     missing = {item.id: envelope for envelope in envelopes if not envelope.details for item in envelope.items}
     if not missing:
         return
-    for item_id, *about in db.session.execute(_DETAILS, {"ids": list(missing)}):
-        missing[item_id].details[item_id] = _details(about)
+    max_age = current_app.config["CYCLE_CACHE_SECONDS"]
+    key = tuple(sorted(missing))
+    found = _details_copies.get(key, max_age) if max_age > 0 else None
+    if found is None:
+        read_at = copies.now()
+        detached = {}  # category id -> its copy, one per category
+
+        def shown(category):
+            return detached.get(category.id) or detached.setdefault(category.id, copies.detached(category))
+
+        found = {item_id: _details(about, shown if max_age > 0 else None)
+                 for item_id, *about in db.session.execute(_DETAILS, {"ids": list(missing)})}
+        if max_age > 0:
+            _details_copies.put(key, found, read_at)
+    for item_id, details in found.items():
+        missing[item_id].details[item_id] = details
+
 
 
 def voter_envelopes(cycle: Cycle, who, also=(), details: bool = True) -> list[VoterEnvelope]:

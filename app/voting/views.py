@@ -33,7 +33,7 @@ from flask_login import current_user
 
 from app.core.errors import NotAllowed, ServiceError
 from app.core.permissions import require
-from app.core.transactions import begin_write, commit, end_reads
+from app.core.transactions import begin_write, commit, end_reads, write_from_here
 from app.core.views import unread_notifications
 from app.cycles.models import Cycle, District
 from app.cycles.services import get_cycle_by_slug
@@ -277,10 +277,9 @@ def review_response(cycle: Cycle, envelopes, receipt: str = ""):
 def confirm(slug: str):
     cycle = _ballot_cycle(slug)
     receipt = _posted_receipt()
-    # One write transaction from here to the receipt (on SQLite, BEGIN IMMEDIATE: see app.core.transactions): the
-    # checks below read what the cast would read again, and the cast reuses it.
-    end_reads(keep_loaded=True)
-    begin_write()
+    # One write transaction from here to the receipt (see app.core.transactions): the checks below read what the
+    # cast would read again, and the cast reuses it.
+    write_from_here()
     g.casting = True
     try:
         envelopes = _envelopes(cycle, receipt, already_voted_status=409)

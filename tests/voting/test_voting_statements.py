@@ -24,9 +24,9 @@ from tests.voting.test_voting_views import EN, ballot_data, receipt_in
 # the account comes with the register's read. On PostgreSQL one more statement first locks the account's row (see
 # ``services.account_standing``).
 CAST_STATEMENTS = 4
-# The ballot page: voter, register, the projects' themes and photos, unread notifications (base layout). The cycle
-# with its phases and envelopes comes from this process's copy (``get_cycle_by_slug(slug, max_age)``).
-BALLOT_PAGE_STATEMENTS = 4
+# The ballot page: voter, register, unread notifications (base layout). The cycle with its phases and envelopes,
+# and the projects' themes and photos, come from this process's copies (``app.core.copies``).
+BALLOT_PAGE_STATEMENTS = 3
 # Confirming: voter, then in the cast's transaction the register (read once, locked: the page's checks and the cast
 # share it), the three writes and the unread notifications of the receipt page. The cycle comes from the copy.
 CONFIRM_STATEMENTS = 6
