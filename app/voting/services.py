@@ -501,7 +501,9 @@ def load_details(envelopes: list[VoterEnvelope]) -> None:
         detached = {}  # category id -> its copy, one per category
 
         def shown(category):
-            return detached.get(category.id) or detached.setdefault(category.id, copies.detached(category))
+            if category.id not in detached:
+                detached[category.id] = copies.detached(category)
+            return detached[category.id]
 
         found = {item_id: _details(about, shown if max_age > 0 else None)
                  for item_id, *about in db.session.execute(_DETAILS, {"ids": list(missing)})}
@@ -509,7 +511,6 @@ def load_details(envelopes: list[VoterEnvelope]) -> None:
             _details_copies.put(key, found, read_at)
     for item_id, details in found.items():
         missing[item_id].details[item_id] = details
-
 
 
 def voter_envelopes(cycle: Cycle, who, also=(), details: bool = True) -> list[VoterEnvelope]:
