@@ -78,6 +78,9 @@ class Config:
     CACHE_TYPE = "SimpleCache"
     CACHE_DEFAULT_TIMEOUT = 60
     DESK_CACHE_SECONDS = 15  # how old the staff desk's figures may be
+    # How old each process's copy of a cycle (dates, envelopes) may be on the ballot's pages: an official's edit
+    # reaches the other processes within this many seconds (0: read the cycle at every request).
+    CYCLE_CACHE_SECONDS = 2
 
     # A count in a web request spends at most this long explaining, for each project equal shares left out, the
     # largest cost at which it would have been funded (the add1 rules re-count the election a few dozen times per
@@ -126,6 +129,7 @@ ENV_VARIABLES = {
     "CACHE_TYPE": str,
     "CACHE_REDIS_URL": str,
     "DESK_CACHE_SECONDS": int,
+    "CYCLE_CACHE_SECONDS": int,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
     "MAIL_USERNAME": str,

@@ -1,6 +1,10 @@
+import functools
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 
 from app.accounts import services
 from app.accounts.forms import (
@@ -42,12 +46,20 @@ def link_for(kind: str, token: str | None) -> str:
     return url_for(_LINKS[kind], token=token, _external=True)
 
 
+@functools.cache
+def _signed_in():
+    """Every request of a signed-in user starts with this statement: built once (building a statement and its cache
+    key costs more than running it; ``Session.get`` builds one each time), without joining the district (loaded
+    where a page uses it)."""
+    return select(User).where(User.id == bindparam("user_id")).options(lazyload(User.district))
+
+
 @login_manager.user_loader
 def load_user(session_id: str):
     user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalars(_signed_in(), {"user_id": int(user_id)}).first()
     if user is None or user.session_token != token:
         return None
     return user

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import bindparam, func, select, update
@@ -60,12 +60,19 @@ _UNREAD = (select(func.count()).select_from(Notification)
            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
 
 
+def unread_notifications() -> int:
+    """How many unread notifications the signed-in user has (one small query, once per request: a view that ends
+    its transaction before rendering may read it first, in that transaction)."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = db.session.scalar(_UNREAD, {"user_id": current_user.id})
+    return g.unread_notifications
+
+
 @bp.app_context_processor
 def unread_count():
-    """How many unread notifications the signed-in user has (one small query per page)."""
-    if not current_user.is_authenticated:
-        return {"unread_notifications": 0}
-    return {"unread_notifications": db.session.scalar(_UNREAD, {"user_id": current_user.id})}
+    return {"unread_notifications": unread_notifications()}
 
 
 @bp.route("/notifications")

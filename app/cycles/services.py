@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.core import audit
+from app.core import audit, copies
 from app.core.clock import as_utc, utcnow
 from app.core.errors import NotAllowed, ServiceError
 from app.core.i18n import euros
@@ -93,10 +93,28 @@ def _by_slug():
             .options(joinedload(Cycle.phases), joinedload(Cycle.envelopes)))
 
 
-def get_cycle_by_slug(slug: str) -> Cycle | None:
+def get_cycle_by_slug(slug: str, max_age: float = 0) -> Cycle | None:
     """The city cycle (never a school's budget) with its phases and envelopes, in one statement (every page of a
-    cycle reads them; loaded separately they cost two more)."""
-    return db.session.scalars(_by_slug(), {"slug": slug[:80]}).unique().first()
+    cycle reads them; loaded separately they cost two more).
+
+    ``max_age`` (seconds): the ballot's pages, read by every voter, may take this process's copy of the cycle if it
+    was read less than that long ago (``app.core.copies``; they call this first thing, with nothing of theirs
+    pending in the session). Whatever is decided from the dates (is voting open?) is still decided at each request
+    against the server's clock; what a copy may miss is an official's edit committed in another process less than
+    ``max_age`` seconds ago. 0 reads the cycle now."""
+    slug = slug[:80]
+    if max_age > 0:
+        copy = _cycle_copies.get(slug, max_age)
+        if copy is not None:
+            return copies.attached(db.session(), copy)
+    read_at = copies.now()
+    cycle = db.session.scalars(_by_slug(), {"slug": slug}).unique().first()
+    if max_age > 0 and cycle is not None:
+        _cycle_copies.put(slug, copies.detached(cycle), read_at)
+    return cycle
+
+
+_cycle_copies = copies.ProcessCopies((Cycle, Phase, Envelope, District))
 
 
 def phase_row(cycle: Cycle, kind: PhaseKind) -> Phase | None:

@@ -57,14 +57,14 @@ from flask import current_app
 from flask_babel import gettext, lazy_ngettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, select, text, update
+from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, literal, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import Role, User
 from app.accounts.services import ensure_can_write
-from app.core import audit
+from app.core import audit, copies
 from app.core.clock import as_utc, local_now, utcnow
 from app.core.csvfile import csv_text
 from app.core.errors import NotAllowed, ServiceError
@@ -249,12 +249,36 @@ def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Par
     vote and a binding of the same account never interleave, and the vote is recorded under the key the account has
     once both are done. The lock is its own statement: a row locked by the reading query itself would be re-read
     after the binding commits, but the census entry joined to it would not (PostgreSQL re-checks only locked rows)."""
-    if lock and db.engine.dialect.name == "postgresql":
-        db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
+    if lock:
+        # Read under the lock once per transaction: the confirmation page reads it to build the ballot, then the
+        # cast (same transaction, the lock held) takes that read again instead of repeating it.
+        seen = db.session.info.get("locked_standing")
+        if seen is not None and seen[0] is db.session().get_transaction() and seen[1] == (user.id, cycle.id):
+            return seen[2]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
     row = db.session.execute(_STANDING, {"cycle_id": cycle.id, "account_key": voter_key(user),
                                          "user_id": user.id}).first()
     entry, participation = row if row is not None else (None, None)
-    return _account_voter(user, entry), participation
+    standing = _account_voter(user, entry), participation
+    if lock:
+        db.session.info["locked_standing"] = (db.session().get_transaction(), (user.id, cycle.id), standing)
+    return standing
+
+
+def _forget_locked_standing(session, *_args) -> None:
+    session.info.pop("locked_standing", None)
+
+
+def _forget_locked_standing_on_write(state) -> None:
+    if not state.is_select:
+        _forget_locked_standing(state.session)
+
+
+# A locked read of the standing is taken again only while nothing has been written since in its transaction (a
+# vote, a census binding): any write through the session forgets it.
+event.listen(Session, "before_flush", _forget_locked_standing)
+event.listen(Session, "do_orm_execute", _forget_locked_standing_on_write)
 
 
 def participation_of(who, cycle: Cycle) -> Participation | None:
@@ -425,8 +449,11 @@ def _with_details(query):
             .outerjoin(ProposalImage, ProposalImage.id == first_image))
 
 
-def _details(row) -> ItemDetails:
+def _details(row, shown=None) -> ItemDetails:
+    """``shown``: category -> the object to keep (a detached copy, for this process's copies)."""
     category, token, alt, width, height = row
+    if category is not None and shown is not None:
+        category = shown(category)
     return ItemDetails(category, Photo(token, alt, width, height) if token else None)
 
 
@@ -455,13 +482,35 @@ def envelopes_for_keys(cycle: Cycle, keys, details: bool = True) -> list[VoterEn
 _DETAILS = _with_details(select(BallotItem.id).where(BallotItem.id.in_(bindparam("ids", expanding=True))))
 
 
+# This process's copies of the themes and photos of ballots' projects (ballot item ids -> {id: ItemDetails}), which
+# officials may still change while voting is open: read again once ``CYCLE_CACHE_SECONDS`` old (app.core.copies).
+_details_copies = copies.ProcessCopies((Category, Proposal, ProposalImage))
+
+
 def load_details(envelopes: list[VoterEnvelope]) -> None:
-    """Read the themes and photos of envelopes read without them (a ballot sent back with errors)."""
+    """Read the themes and photos of envelopes read without them (a ballot sent back with errors): this process's
+    copy if it is less than ``CYCLE_CACHE_SECONDS`` old."""
     missing = {item.id: envelope for envelope in envelopes if not envelope.details for item in envelope.items}
     if not missing:
         return
-    for item_id, *about in db.session.execute(_DETAILS, {"ids": list(missing)}):
-        missing[item_id].details[item_id] = _details(about)
+    max_age = current_app.config["CYCLE_CACHE_SECONDS"]
+    key = tuple(sorted(missing))
+    found = _details_copies.get(key, max_age) if max_age > 0 else None
+    if found is None:
+        read_at = copies.now()
+        detached = {}  # category id -> its copy, one per category
+
+        def shown(category):
+            if category.id not in detached:
+                detached[category.id] = copies.detached(category)
+            return detached[category.id]
+
+        found = {item_id: _details(about, shown if max_age > 0 else None)
+                 for item_id, *about in db.session.execute(_DETAILS, {"ids": list(missing)})}
+        if max_age > 0:
+            _details_copies.put(key, found, read_at)
+    for item_id, details in found.items():
+        missing[item_id].details[item_id] = details
 
 
 def voter_envelopes(cycle: Cycle, who, also=(), details: bool = True) -> list[VoterEnvelope]:

@@ -18,6 +18,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     g,
     make_response,
@@ -32,7 +33,8 @@ from flask_login import current_user
 
 from app.core.errors import NotAllowed, ServiceError
 from app.core.permissions import require
-from app.core.transactions import commit, end_reads
+from app.core.transactions import begin_write, commit, end_reads, write_from_here
+from app.core.views import unread_notifications
 from app.cycles.models import Cycle, District
 from app.cycles.services import get_cycle_by_slug
 from app.extensions import db, limiter
@@ -58,6 +60,13 @@ def voting_helpers():
 
 def _cycle(slug: str) -> Cycle:
     return get_cycle_by_slug(slug) or abort(404)
+
+
+def _ballot_cycle(slug: str) -> Cycle:
+    """The cycle of the ballot's own pages (ballot, review, confirmation), which every voter loads: this process's
+    copy if it is at most ``CYCLE_CACHE_SECONDS`` old (``get_cycle_by_slug``); voting open or closed is still
+    decided by the server's clock at each request, and the cast checks the voter and writes in its own transaction."""
+    return get_cycle_by_slug(slug, current_app.config["CYCLE_CACHE_SECONDS"]) or abort(404)
 
 
 def _no_store(response):
@@ -89,7 +98,9 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
         services.check_voter(current_user, cycle)
     except NotAllowed as error:
         raise _Stop(_unavailable(cycle, error.message, 200 if request.method == "GET" else 403))
-    voter, participation = services.account_standing(current_user, cycle)
+    # Confirming reads it in the cast's own transaction, with the lock the cast takes (see ``confirm``): the cast
+    # then reuses this read instead of repeating it.
+    voter, participation = services.account_standing(current_user, cycle, lock=g.get("casting", False))
     if participation is not None:
         raise _Stop((render_template("voting/voted.html", cycle=cycle, participation=participation),
                      already_voted_status))
@@ -111,6 +122,8 @@ def _voter_envelopes(cycle: Cycle, already_voted_status: int = 200):
             db.session.rollback()
             raise _Stop(_unavailable(cycle, error.message))
         db.session.commit()
+        if g.get("casting"):
+            begin_write()
     added = _added_district()
     g.voter = voter
     # Confirming needs the projects, not their details (read by _render_ballot if the ballot comes back with errors).
@@ -214,7 +227,7 @@ def _refused_districts(cycle, envelopes) -> tuple[list, dict]:
 @_code_limited
 def ballot(slug: str):
     """GET: an empty ballot. POST (from the review's "Change my choices"): the ballot with the choices sent."""
-    cycle = _cycle(slug)
+    cycle = _ballot_cycle(slug)
     receipt = _posted_receipt()
     try:
         envelopes = _envelopes(cycle, receipt)
@@ -232,7 +245,7 @@ def ballot(slug: str):
 @require(can, "vote")
 @_code_limited
 def review(slug: str):
-    cycle = _cycle(slug)
+    cycle = _ballot_cycle(slug)
     receipt = _posted_receipt()
     try:
         envelopes = _envelopes(cycle, receipt)
@@ -262,8 +275,12 @@ def review_response(cycle: Cycle, envelopes, receipt: str = ""):
 @require(can, "vote")
 @_code_limited
 def confirm(slug: str):
-    cycle = _cycle(slug)
+    cycle = _ballot_cycle(slug)
     receipt = _posted_receipt()
+    # One write transaction from here to the receipt (see app.core.transactions): the checks below read what the
+    # cast would read again, and the cast reuses it.
+    write_from_here()
+    g.casting = True
     try:
         envelopes = _envelopes(cycle, receipt, already_voted_status=409)
     except _Stop as stop:
@@ -271,7 +288,6 @@ def confirm(slug: str):
     kind = services.rules_for(cycle).kind
     form = ballot_form(envelopes, kind)
     choices = submitted_choices(form, envelopes, kind)
-    end_reads(keep_loaded=True)
     try:
         if g.get("paper"):
             code = paper.cast_paper(current_user, cycle, g.paper["token"], choices)
@@ -288,6 +304,8 @@ def confirm(slug: str):
     except ServiceError as error:
         db.session.rollback()
         return _unavailable(cycle, error.message, 409)
+    if not receipt:  # the receipt page's header count, read in this transaction (not in one more)
+        unread_notifications()
     commit(keep_loaded=True)  # the receipt page shows the cycle and the voter just used
     if g.get("paper"):
         return _no_store(make_response(render_template("voting/paper_receipt.html", cycle=cycle, code=code,
