@@ -1,6 +1,8 @@
 """Budget Commun: participatory budgeting for cities and schools."""
 
+import fcntl
 import logging
+import os
 import threading
 
 from flask import Flask
@@ -37,11 +39,19 @@ def _load_config(app: Flask, config, overrides: dict) -> None:
 
 
 # SQLite lets one writer at a time hold the database; the others wait in SQLite's busy handler, which polls with
-# growing sleeps (up to 100 ms) rather than queueing. With many threads of one process waiting that way, a waiter can
-# miss its turn again and again and run out of time under load. Writers of one process therefore queue on this lock
-# first (first come, first served, no polling): at most one thread per process waits in SQLite itself, for a writer
-# of another process. Held from BEGIN IMMEDIATE to the end of that transaction (see ``_sqlite_begin``).
+# growing sleeps (up to 100 ms) rather than queueing. With many threads waiting that way, a waiter can miss its turn
+# again and again: under load, a few voters waited seconds while others went through at once. Writers therefore
+# queue before asking SQLite, in two steps held from BEGIN IMMEDIATE to the end of that transaction (see
+# ``_sqlite_begin``):
+# - in this process, on ``_SQLITE_WRITERS`` (no polling), so that one thread per process at most goes on;
+# - between processes (gunicorn's workers), on an exclusive ``flock`` of a file beside the database
+#   (``<database>-writers.lock``): the kernel wakes the waiting process as soon as the holder lets go, where SQLite
+#   would have had it sleep up to 100 ms while the holder's process took the lock again. A process that dies lets go
+#   of its lock (the kernel closes its files); our write transactions are short, and gunicorn ends a worker stuck
+#   longer than its timeout. Other programs writing the file (``flask`` commands, sqlite3) do not queue here:
+#   SQLite's own busy timeout still settles between them and the app.
 _SQLITE_WRITERS = threading.Lock()
+_WRITERS_FILES: dict[str, tuple[int, int]] = {}  # database path -> (process id, file descriptor of its lock file)
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
@@ -77,21 +87,45 @@ def _sqlite_begin(conn):
         conn.exec_driver_sql(statement)
         return
     queued = _SQLITE_WRITERS.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)  # if not, SQLite's own wait decides
+    locked = None
     try:
+        if queued:
+            locked = _lock_writers_file(conn.engine.url.database)
         conn.exec_driver_sql(statement)
     except BaseException:
-        if queued:
-            _SQLITE_WRITERS.release()
+        _release_writers(locked, queued)
         raise
-    conn.info["holds_sqlite_writers"] = queued
+    conn.info["holds_sqlite_writers"] = (locked, queued)
+
+
+def _lock_writers_file(database: str | None) -> int | None:
+    """Take this database's writers' lock file (see ``_SQLITE_WRITERS``), waiting for the writer of another
+    process; None for a database in memory (one process only). The file is opened once per process: a descriptor
+    inherited through ``fork`` would share its lock with the parent."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    held = _WRITERS_FILES.get(database)
+    if held is None or held[0] != os.getpid():
+        held = _WRITERS_FILES[database] = (os.getpid(), os.open(f"{database}-writers.lock",
+                                                                 os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+    fcntl.flock(held[1], fcntl.LOCK_EX)
+    return held[1]
+
+
+def _release_writers(locked: int | None, queued: bool) -> None:
+    if locked is not None:
+        fcntl.flock(locked, fcntl.LOCK_UN)
+    if queued:
+        _SQLITE_WRITERS.release()
 
 
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _sqlite_end(conn):
-    """The write transaction ends: the next writer of this process may begin."""
-    if conn.info.pop("holds_sqlite_writers", False):
-        _SQLITE_WRITERS.release()
+    """The write transaction ends: the next writer may begin."""
+    held = conn.info.pop("holds_sqlite_writers", None)
+    if held is not None:
+        _release_writers(*held)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -447,6 +447,7 @@ def profile(count: int, sort: str) -> None:
         one(line)
     profiler.disable()
     print(f"then {len(profiled)} ballots under cProfile (CPU time):")
+    profiler.dump_stats(OUT / "profile.pstats")  # for pstats: restrict to app/, print callers...
     pstats.Stats(profiler).sort_stats(sort).print_stats(45)
 
 
