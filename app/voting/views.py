@@ -30,14 +30,16 @@ from flask import (
 )
 from flask_babel import _, get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
+from app.accounts.models import Role
 from app.core.errors import NotAllowed, ServiceError
 from app.core.permissions import require
 from app.core.transactions import begin_write, commit, end_reads, write_from_here
 from app.core.views import unread_notifications
 from app.cycles.models import Cycle, District
 from app.cycles.services import get_cycle_by_slug
-from app.extensions import db, limiter
+from app.extensions import cache, db, limiter
 from app.voting import census, paper, services
 from app.voting.forms import DistrictForm, ReceiptForm, RulesForm, ballot_form, prefilled, submitted_choices
 from app.voting.models import BallotKind
@@ -195,20 +197,52 @@ def _fragment_key(cycle: Cycle, rules, envelope) -> str:
 
 def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, errors: dict | None = None,
                    untouched: bool = False):
-    """The ballot page. ``untouched``: an empty form without errors, whose envelopes are the same for every voter
-    of them and come from the cache once rendered (see ``_fragment_key``)."""
+    """The ballot page. ``untouched``: an empty form without errors (``form`` may then be None), whose envelopes are
+    the same for every voter of them and come from the cache once rendered (see ``_fragment_key``); for a resident
+    the whole page does (see ``_page_key``)."""
     services.load_details(envelopes)
     rules = services.rules_for(cycle)
     added = next((envelope for envelope in envelopes if envelope.added), None)
     voter = g.get("voter")
     offer_other = rules.other_district and not receipt and voter is not None
-    return _no_store(make_response(render_template(
-        "voting/ballot.html", cycle=cycle, envelopes=envelopes, form=form, receipt=receipt, rules=rules,
+    other_districts = services.other_districts(cycle, voter) if offer_other else []
+    untouched = untouched and not errors
+    page_key = _page_key(cycle, rules, envelopes, other_districts) if untouched and not receipt else None
+    if page_key is not None:
+        page = cache.get(page_key)
+        if page is not None:
+            return _no_store(make_response(page.replace(_CSRF_HOLE, generate_csrf()), status))
+    html = render_template(
+        "voting/ballot.html", cycle=cycle, envelopes=envelopes,
+        form=form or ballot_form(envelopes, rules.kind, prefill={}), receipt=receipt, rules=rules,
         rules_text=services.rules_text, errors=errors or {}, added=added, paper=g.get("paper"), code=g.get("code"),
-        other_districts=services.other_districts(cycle, voter) if offer_other else [],
+        other_districts=other_districts,
         grades=services.grades() if rules.kind == BallotKind.MAJORITY_JUDGMENT else [],
-        fragment_key=partial(_fragment_key, cycle, rules) if untouched and not errors else None,
-    ), status))
+        fragment_key=partial(_fragment_key, cycle, rules) if untouched else None,
+    )
+    if page_key is not None:
+        cache.set(page_key, html.replace(generate_csrf(), _CSRF_HOLE), timeout=600)
+    return _no_store(make_response(html, status))
+
+
+# Where the request's CSRF token goes in a cached ballot page (it is the one thing of the voter's own in it).
+_CSRF_HOLE = "\x00csrf\x00"
+
+
+def _page_key(cycle: Cycle, rules, envelopes, other_districts) -> str | None:
+    """The cache key of a whole untouched ballot page for a signed-in resident, or None when it must be rendered
+    for this request alone (paper, voting code, a staff member's links, a moderator's reminder, flashed messages).
+    The key holds everything the page shows: its envelopes (``_fragment_key``, which holds the language, the
+    rules, the projects and their themes and photos), the cycle's title, the districts offered, the header's count
+    of unread notifications and the address (the language switcher returns to it). The CSRF token is put in at
+    each request (``_CSRF_HOLE``)."""
+    if (g.get("paper") or g.get("code") or getattr(current_user, "role", None) != Role.RESIDENT
+            or session.get("_flashes")):
+        return None
+    parts = ("ballot-page", str(get_locale()), tuple(_fragment_key(cycle, rules, envelope) for envelope in envelopes),
+             str(cycle.title), tuple(other_districts), unread_notifications(), request.full_path,
+             request.script_root)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
 def _refused_districts(cycle, envelopes) -> tuple[list, dict]:
@@ -237,8 +271,7 @@ def ballot(slug: str):
     kind = services.rules_for(cycle).kind
     if request.method == "POST":
         return _render_ballot(cycle, envelopes, ballot_form(envelopes, kind), receipt, 422 if errors else 200, errors)
-    return _render_ballot(cycle, envelopes, ballot_form(envelopes, kind, prefill={}), receipt,
-                          422 if errors else 200, errors, untouched=True)
+    return _render_ballot(cycle, envelopes, None, receipt, 422 if errors else 200, errors, untouched=True)
 
 
 @bp.route("/<slug>/review", methods=["POST"])

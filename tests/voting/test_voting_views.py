@@ -81,6 +81,44 @@ def test_the_cached_ballot_follows_what_can_still_change(client, city, voter, db
     assert response.status_code == 422 and response.get_data(as_text=True).count(" checked") == 6
 
 
+def tokens_in(html: str) -> set[str]:
+    return set(re.findall(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html))
+
+
+def test_the_cached_ballot_page_is_each_voters_own(app, client, city, voter, db):
+    """A resident's untouched ballot comes whole from a cache: it still carries each voter's own CSRF token, their
+    own count of unread notifications, a message flashed for them, and the cycle's current title."""
+    from app.core.models import Notification
+
+    first = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    assert len(tokens_in(first)) == 1 and "unread" not in first
+    neighbour = make_user(district=city.district, locale="en")
+    db.session.flush()
+    db.session.add_all([Notification(user_id=neighbour.id, kind="test", message=f"News {n}") for n in range(2)])
+    db.session.commit()
+    other = app.test_client()
+    login(other, neighbour)
+    page = other.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    assert len(tokens_in(page)) == 1 and tokens_in(page) != tokens_in(first)
+    assert '(2<span class="visually-hidden"> unread</span>)' in page
+    assert page.replace(tokens_in(page).pop(), "") != first.replace(tokens_in(first).pop(), "")
+    again = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    assert tokens_in(again) == tokens_in(first) and "unread" not in again
+    # The page sent from the cache works: the token it carries is accepted.
+    token = tokens_in(again).pop()
+    chosen = ballot_data(city, city.city_items[:2], city.district_items[:1])
+    response = client.post(f"/vote/{city.slug}/review", headers=EN, data={"csrf_token": token, **chosen})
+    assert response.status_code == 200 and "Check your ballot" in response.get_data(as_text=True)
+    city.cycle.title_en = "Budget 2027, renamed"
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Your district has been saved to your profile.")]
+    page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    assert "Budget 2027, renamed" in page and "Your district has been saved to your profile." in page
+    page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
+    assert "Budget 2027, renamed" in page and "Your district has been saved" not in page
+
+
 def test_casting_without_javascript_review_change_confirm_receipt(client, city, voter, db):
     slug = city.slug
     # Too many projects: the page comes back with the rule broken, and nothing is written.
