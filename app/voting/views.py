@@ -31,6 +31,7 @@ from flask import (
 from flask_babel import _, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from app.accounts.models import Role
 from app.core.errors import NotAllowed, ServiceError
@@ -199,7 +200,7 @@ def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, erro
                    untouched: bool = False):
     """The ballot page. ``untouched``: an empty form without errors (``form`` may then be None), whose envelopes are
     the same for every voter of them and come from the cache once rendered (see ``_fragment_key``); for a resident
-    the whole page does (see ``_page_key``)."""
+    the whole page does (see ``_resident_page``)."""
     services.load_details(envelopes)
     rules = services.rules_for(cycle)
     added = next((envelope for envelope in envelopes if envelope.added), None)
@@ -207,42 +208,51 @@ def _render_ballot(cycle, envelopes, form, receipt: str, status: int = 200, erro
     offer_other = rules.other_district and not receipt and voter is not None
     other_districts = services.other_districts(cycle, voter) if offer_other else []
     untouched = untouched and not errors
-    page_key = _page_key(cycle, rules, envelopes, other_districts) if untouched and not receipt else None
-    if page_key is not None:
-        page = cache.get(page_key)
-        if page is not None:
-            return _no_store(make_response(page.replace(_CSRF_HOLE, generate_csrf()), status))
-    html = render_template(
-        "voting/ballot.html", cycle=cycle, envelopes=envelopes,
-        form=form or ballot_form(envelopes, rules.kind, prefill={}), receipt=receipt, rules=rules,
-        rules_text=services.rules_text, errors=errors or {}, added=added, paper=g.get("paper"), code=g.get("code"),
-        other_districts=other_districts,
-        grades=services.grades() if rules.kind == BallotKind.MAJORITY_JUDGMENT else [],
-        fragment_key=partial(_fragment_key, cycle, rules) if untouched else None,
-    )
-    if page_key is not None:
-        cache.set(page_key, html.replace(generate_csrf(), _CSRF_HOLE), timeout=600)
-    return _no_store(make_response(html, status))
+
+    def render() -> str:
+        return render_template(
+            "voting/ballot.html", cycle=cycle, envelopes=envelopes,
+            form=form or ballot_form(envelopes, rules.kind, prefill={}), receipt=receipt, rules=rules,
+            rules_text=services.rules_text, errors=errors or {}, added=added, paper=g.get("paper"),
+            code=g.get("code"), other_districts=other_districts,
+            grades=services.grades() if rules.kind == BallotKind.MAJORITY_JUDGMENT else [],
+            fragment_key=partial(_fragment_key, cycle, rules) if untouched else None)
+
+    if untouched and not receipt:
+        page = _resident_page(("ballot", tuple(_fragment_key(cycle, rules, envelope) for envelope in envelopes),
+                               str(cycle.title), tuple(other_districts)), render)
+    else:
+        page = render()
+    return _no_store(make_response(page, status))
 
 
-# Where the request's CSRF token goes in a cached ballot page (it is the one thing of the voter's own in it).
-_CSRF_HOLE = "\x00csrf\x00"
+# Where the request's own values go in a page from the cache (``_resident_page``).
+_CSRF_HOLE, _CODE_HOLE = "\x00csrf\x00", "\x00code\x00"
 
 
-def _page_key(cycle: Cycle, rules, envelopes, other_districts) -> str | None:
-    """The cache key of a whole untouched ballot page for a signed-in resident, or None when it must be rendered
-    for this request alone (paper, voting code, a staff member's links, a moderator's reminder, flashed messages).
-    The key holds everything the page shows: its envelopes (``_fragment_key``, which holds the language, the
-    rules, the projects and their themes and photos), the cycle's title, the districts offered, the header's count
-    of unread notifications and the address (the language switcher returns to it). The CSRF token is put in at
-    each request (``_CSRF_HOLE``)."""
+def _resident_page(parts: tuple, render, holes: dict | None = None) -> str:
+    """A page that is the same for every signed-in resident reading the same thing, rendered once and then taken
+    from the cache (the untouched ballot, the receipt). ``parts`` hold everything it shows of its own (the
+    ballot's envelopes, with the rules, projects, themes and photos: ``_fragment_key``); the key adds the language,
+    the header's count of unread notifications and the address (the language switcher returns to it). The CSRF
+    token, and each of ``holes`` (a hole's value, escaped), are put in at each request.
+
+    Rendered for this request alone, never cached: paper ballots, voting codes, staff members (their links, a
+    moderator's reminder), flashed messages."""
     if (g.get("paper") or g.get("code") or getattr(current_user, "role", None) != Role.RESIDENT
             or session.get("_flashes")):
-        return None
-    parts = ("ballot-page", str(get_locale()), tuple(_fragment_key(cycle, rules, envelope) for envelope in envelopes),
-             str(cycle.title), tuple(other_districts), unread_notifications(), request.full_path,
-             request.script_root)
-    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+        page = render()
+    else:
+        key = hashlib.blake2b(repr((parts, str(get_locale()), unread_notifications(), request.full_path,
+                                    request.script_root)).encode(), digest_size=20).hexdigest()
+        page = cache.get(key)
+        if page is None:
+            page = render().replace(generate_csrf(), _CSRF_HOLE)
+            cache.set(key, page, timeout=600)
+        page = page.replace(_CSRF_HOLE, generate_csrf())
+    for hole, value in (holes or {}).items():
+        page = page.replace(hole, escape(value))
+    return page
 
 
 def _refused_districts(cycle, envelopes) -> tuple[list, dict]:
@@ -346,8 +356,12 @@ def confirm(slug: str):
     if receipt:
         flash(_("Your vote has been changed. Your receipt code stays the same."), "success")
         return redirect(url_for("voting.ballot", slug=cycle.slug))
-    # The code is shown in this response only: it is not kept in the session, the database or any log.
-    return _no_store(make_response(render_template("voting/receipt.html", cycle=cycle, code=code)))
+    # The code is shown in this response only: it is not kept in the session, the database, any log or the cache
+    # (the page is cached with a hole where it goes).
+    page = _resident_page(("receipt", cycle.slug, str(cycle.title)),
+                          partial(render_template, "voting/receipt.html", cycle=cycle, code=_CODE_HOLE),
+                          {_CODE_HOLE: code})
+    return _no_store(make_response(page))
 
 
 @bp.route("/<slug>/district", methods=["GET", "POST"])

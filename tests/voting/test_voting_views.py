@@ -87,7 +87,8 @@ def tokens_in(html: str) -> set[str]:
 
 def test_the_cached_ballot_page_is_each_voters_own(app, client, city, voter, db):
     """A resident's untouched ballot comes whole from a cache: it still carries each voter's own CSRF token, their
-    own count of unread notifications, a message flashed for them, and the cycle's current title."""
+    own count of unread notifications, a message flashed for them, and the cycle's current title; so does the
+    receipt, each with the voter's own code."""
     from app.core.models import Notification
 
     first = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
@@ -115,8 +116,16 @@ def test_the_cached_ballot_page_is_each_voters_own(app, client, city, voter, db)
         session["_flashes"] = [("success", "Your district has been saved to your profile.")]
     page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
     assert "Budget 2027, renamed" in page and "Your district has been saved to your profile." in page
-    page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
-    assert "Budget 2027, renamed" in page and "Your district has been saved" not in page
+    # The receipt page comes from the cache too, each with the voter's own code.
+    codes = set()
+    for each in (client, other):
+        token = tokens_in(each.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)).pop()
+        html = each.post(f"/vote/{city.slug}/confirm", headers=EN,
+                         data={"csrf_token": token, **chosen}).get_data(as_text=True)
+        codes.add(receipt_in(html))
+        assert "\x00" not in html
+    recorded = set(db.session.scalars(select(Ballot.receipt_hash).where(Ballot.cycle_id == city.cycle.id)))
+    assert len(codes) == 2 and {services.receipt_hash(city.cycle.id, None, code) for code in codes} <= recorded
 
 
 def test_casting_without_javascript_review_change_confirm_receipt(client, city, voter, db):
