@@ -5,7 +5,8 @@ Several processes serve the site (gunicorn workers): an edit made in another pro
 is older than ``max_age``; an edit made in this one (a flush, or a bulk UPDATE or DELETE through a session, touching
 one of the copied tables) drops every copy at once, and again when it commits (so that a copy read by another
 thread before that commit is not kept). A copy is read-only and shared between threads: ORM objects are handed out
-detached (``detached``) and attached to a request's session with ``merge(load=False)``, never changed in place.
+detached (``detached``), with what they need loaded, and used as they are (attaching them to a request's session
+cost more than the rest of the lookup); never changed, never added to a session.
 """
 
 from time import monotonic
@@ -70,11 +71,3 @@ def detached(obj):
         scratch.expunge_all()
     return copy
 
-
-def attached(session, copy):
-    """``copy`` (from ``detached``) as an object of ``session``, without a query: the session's own object if it
-    has already read that row, else a new one merged from the copy."""
-    key = session.identity_key(instance=copy)
-    if key in session.identity_map:
-        return session.identity_map[key]
-    return session.merge(copy, load=False)

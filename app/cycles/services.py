@@ -98,15 +98,16 @@ def get_cycle_by_slug(slug: str, max_age: float = 0) -> Cycle | None:
     cycle reads them; loaded separately they cost two more).
 
     ``max_age`` (seconds): the ballot's pages, read by every voter, may take this process's copy of the cycle if it
-    was read less than that long ago (``app.core.copies``; they call this first thing, with nothing of theirs
-    pending in the session). Whatever is decided from the dates (is voting open?) is still decided at each request
-    against the server's clock; what a copy may miss is an official's edit committed in another process less than
+    was read less than that long ago (``app.core.copies``). The copy is shared by the process's threads and belongs
+    to no session: read it, never change it nor hand it to the session (a write needs the cycle read with
+    ``max_age=0``). Whatever is decided from the dates (is voting open?) is still decided at each request against
+    the server's clock; what a copy may miss is an official's edit committed in another process less than
     ``max_age`` seconds ago. 0 reads the cycle now."""
     slug = slug[:80]
     if max_age > 0:
         copy = _cycle_copies.get(slug, max_age)
         if copy is not None:
-            return copies.attached(db.session(), copy)
+            return copy
     read_at = copies.now()
     cycle = db.session.scalars(_by_slug(), {"slug": slug}).unique().first()
     if max_age > 0 and cycle is not None:

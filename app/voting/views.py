@@ -67,9 +67,13 @@ def _cycle(slug: str) -> Cycle:
 
 def _ballot_cycle(slug: str) -> Cycle:
     """The cycle of the ballot's own pages (ballot, review, confirmation), which every voter loads: this process's
-    copy if it is at most ``CYCLE_CACHE_SECONDS`` old (``get_cycle_by_slug``); voting open or closed is still
-    decided by the server's clock at each request, and the cast checks the voter and writes in its own transaction."""
-    return get_cycle_by_slug(slug, current_app.config["CYCLE_CACHE_SECONDS"]) or abort(404)
+    copy if it is at most ``CYCLE_CACHE_SECONDS`` old (``get_cycle_by_slug``: read-only, in no session); voting open
+    or closed is still decided by the server's clock at each request, and the cast checks the voter and writes in its
+    own transaction."""
+    cycle = get_cycle_by_slug(slug, current_app.config["CYCLE_CACHE_SECONDS"]) or abort(404)
+    if cycle.ballot_frozen_at is None:  # the first voter freezes the ballot (``_voter_envelopes``): a write
+        cycle = get_cycle_by_slug(slug) or abort(404)
+    return cycle
 
 
 def _no_store(response):

@@ -79,3 +79,28 @@ def test_a_theme_renamed_in_this_process_shows_on_the_next_ballot_page(client, w
     category.name_en = "Getting around"
     db.session.commit()
     assert "Theme: Getting around" in ballot_page(client, web_city)
+
+
+def test_the_first_voter_freezes_the_ballot_even_when_the_copy_is_not_frozen(app, client, db):
+    """A copy of a cycle whose ballot is not frozen yet (read by a visitor who could not vote) must not keep the
+    first voter from freezing it: freezing is a write, made on the cycle read again, never on the shared copy."""
+    from app.cycles.models import Cycle
+    from tests.conftest import login
+    from tests.factories import make_user
+    from tests.voting.conftest import make_voting_city
+
+    city = make_voting_city(frozen=False)
+    unconfirmed = make_user(district=city.district, confirmed=False, locale="en")
+    db.session.commit()
+    login(client, unconfirmed)
+    assert "confirm your email address" in ballot_page(client, city)  # the process now has an unfrozen copy
+    login(client, city.voter)
+    page = ballot_page(client, city)
+    assert 'name="citywide"' in page
+    db.session.expire_all()
+    assert db.session.get(Cycle, city.cycle.id).ballot_frozen_at is not None
+    items = db.session.scalars(select(BallotItem).where(BallotItem.cycle_id == city.cycle.id)).all()
+    chosen = {"citywide": [item.id for item in items if item.district_id is None][:1],
+              f"district_{city.district.id}": [item.id for item in items if item.district_id == city.district.id][:1]}
+    response = post(client, f"/vote/{city.slug}/confirm", chosen)
+    assert response.status_code == 200 and counts(db) == (1, 2, 2)
