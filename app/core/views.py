@@ -55,19 +55,28 @@ def vendor(name: str):
     return send_from_directory(root, VENDOR_FILES[name], max_age=7 * 24 * 3600)
 
 
-# Built once (every page of a signed-in user runs it): building a statement costs more than running this one.
-_UNREAD = (select(func.count()).select_from(Notification)
-           .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+def unread_of(user_id):
+    """How many unread notifications the user ``user_id`` (a value, a bound parameter or a column) has."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
+# Built once (building a statement costs more than running this one).
+_UNREAD = unread_of(bindparam("user_id"))
 
 
 def unread_notifications() -> int:
-    """How many unread notifications the signed-in user has (one small query, once per request: a view that ends
-    its transaction before rendering may read it first, in that transaction)."""
+    """How many unread notifications the signed-in user has, once per request: read with the user at the start of
+    the request (``remember_unread``, from the user loader), else by one small query."""
     if not current_user.is_authenticated:
         return 0
     if "unread_notifications" not in g:
         g.unread_notifications = db.session.scalar(_UNREAD, {"user_id": current_user.id})
     return g.unread_notifications
+
+
+def remember_unread(count: int) -> None:
+    g.unread_notifications = count
 
 
 @bp.app_context_processor

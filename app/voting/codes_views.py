@@ -252,14 +252,13 @@ def confirm():
     except ServiceError as error:
         return _start_again(error.message)
     kind = services.rules_for(cycle).kind
-    form = ballot_form(envelopes, kind)
-    choices = submitted_choices(form, envelopes, kind)
+    choices = submitted_choices(request.form, envelopes, kind)
     end_reads()
     try:
         cycle, receipt = codes.cast_with_code(token, choices)
     except services.BallotInvalid as error:
         db.session.rollback()
-        return _render_ballot(cycle, envelopes, form, "", 422, error.errors)
+        return _render_ballot(cycle, envelopes, ballot_form(envelopes, kind), "", 422, error.errors)
     except NotAllowed as error:
         db.session.rollback()
         return _start_again(error.message)

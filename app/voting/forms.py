@@ -66,13 +66,16 @@ def _ballot_form_class(kind: BallotKind, envelopes: tuple) -> type:
     return BallotForm
 
 
-def submitted_choices(form, envelopes, kind) -> dict:
-    """Envelope key -> what the voter chose there, read from a ballot form: the ids of the ticked projects, or
-    project id -> points or grade as typed (see ``app.voting.services._entries``)."""
+def submitted_choices(formdata, envelopes, kind) -> dict:
+    """Envelope key -> what the voter chose there, read from the posted ballot (``request.form``, read as the
+    ballot form's fields would: see ``ballot_form``): the ids of the ticked projects, or project id -> points or
+    grade as typed, spaces around it dropped (see ``app.voting.services._entries``). Confirming a ballot needs no
+    form object (only a ballot sent back with errors does)."""
     if BallotKind(kind) in (BallotKind.CUMULATIVE, BallotKind.MAJORITY_JUDGMENT):
-        return {envelope.key: {item.id: form[envelope.item_field(item)].data for item in envelope.items}
+        return {envelope.key: {item.id: strip_text(formdata.get(envelope.item_field(item)))
+                               for item in envelope.items}
                 for envelope in envelopes}
-    return {envelope.key: list(form[envelope.field_name].data or [])[:200] for envelope in envelopes}
+    return {envelope.key: formdata.getlist(envelope.field_name)[:200] for envelope in envelopes}
 
 
 def prefilled(envelopes, kind, values_by_envelope: dict) -> dict:

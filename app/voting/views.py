@@ -306,7 +306,7 @@ def review_response(cycle: Cycle, envelopes, receipt: str = ""):
     broken (422)."""
     rules = services.rules_for(cycle)
     form = ballot_form(envelopes, rules.kind)
-    choices = submitted_choices(form, envelopes, rules.kind)
+    choices = submitted_choices(request.form, envelopes, rules.kind)
     errors = services.validate_ballot(rules, envelopes, choices)
     if errors:
         return _render_ballot(cycle, envelopes, form, receipt, 422, errors)
@@ -333,8 +333,7 @@ def confirm(slug: str):
     except _Stop as stop:
         return stop.response
     kind = services.rules_for(cycle).kind
-    form = ballot_form(envelopes, kind)
-    choices = submitted_choices(form, envelopes, kind)
+    choices = submitted_choices(request.form, envelopes, kind)
     try:
         if g.get("paper"):
             code = paper.cast_paper(current_user, cycle, g.paper["token"], choices)
@@ -344,7 +343,7 @@ def confirm(slug: str):
             code = services.cast(current_user, cycle, choices)
     except services.BallotInvalid as error:
         db.session.rollback()
-        return _render_ballot(cycle, envelopes, form, receipt, 422, error.errors)
+        return _render_ballot(cycle, envelopes, ballot_form(envelopes, kind), receipt, 422, error.errors)
     except NotAllowed as error:
         db.session.rollback()
         return _unavailable(cycle, error.message, 403)

@@ -24,12 +24,13 @@ from tests.voting.test_voting_views import EN, ballot_data, receipt_in
 # the account comes with the register's read. On PostgreSQL one more statement first locks the account's row (see
 # ``services.account_standing``).
 CAST_STATEMENTS = 4
-# The ballot page: voter, register, unread notifications (base layout). The cycle with its phases and envelopes,
-# and the projects' themes and photos, come from this process's copies (``app.core.copies``).
-BALLOT_PAGE_STATEMENTS = 3
-# Confirming: voter, then in the cast's transaction the register (read once, locked: the page's checks and the cast
-# share it), the three writes and the unread notifications of the receipt page. The cycle comes from the copy.
-CONFIRM_STATEMENTS = 6
+# The ballot page: voter (with the count of unread notifications that the header shows), register. The cycle with
+# its phases and envelopes, and the projects' themes and photos, come from this process's copies
+# (``app.core.copies``).
+BALLOT_PAGE_STATEMENTS = 2
+# Confirming: voter (with its unread notifications), then in the cast's transaction the register (read once,
+# locked: the page's checks and the cast share it) and the three writes. The cycle comes from the copy.
+CONFIRM_STATEMENTS = 5
 
 
 def account_lock() -> int:
