@@ -47,7 +47,10 @@ class PhaseKind(enum.StrEnum):
 
     @property
     def order(self) -> int:
-        return list(PhaseKind).index(self)
+        return _PHASE_ORDER[self]
+
+
+_PHASE_ORDER = {kind: index for index, kind in enumerate(PhaseKind)}  # read on every page of a cycle
 
 
 class Cycle(Translated, Base):
