@@ -50,10 +50,21 @@ bp = Blueprint("voting", __name__, url_prefix="/vote", template_folder="template
 
 # Receipt codes have 80 bits, so guessing is hopeless; a limit per address on every request carrying one (entering
 # it, or changing a vote with it) keeps it that way and spares the database.
-_code_limited = limiter.shared_limit(
-    "20 per minute;200 per hour", scope="voting-receipt-codes", methods=["POST"],
-    exempt_when=lambda: not (request.form.get("receipt") or request.form.get("code")),
-)
+def _carries_no_code() -> bool:
+    return not (request.form.get("receipt") or request.form.get("code"))
+
+
+_code_limited = limiter.shared_limit("20 per minute;200 per hour", scope="voting-receipt-codes", methods=["POST"],
+                                     exempt_when=_carries_no_code)
+_CODE_LIMITED = frozenset({"voting.ballot", "voting.review", "voting.confirm", "voting.change", "voting.check"})
+
+
+@limiter.request_filter
+def _ordinary_ballot() -> bool:
+    """Spare an ordinary ballot (no receipt code in it) the limiter's whole look-up, twice per request: on these
+    pages the only limit is ``_code_limited``, which exempts it anyway. Keep it so: a limit added to one of them
+    must go in this condition."""
+    return request.endpoint in _CODE_LIMITED and (request.method != "POST" or _carries_no_code())
 
 
 @bp.app_context_processor

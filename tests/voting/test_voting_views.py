@@ -398,3 +398,8 @@ def test_entering_receipt_codes_is_rate_limited(client, city, voter, db):
                 for _ in range(21)]
     assert statuses[:20] == [422] * 20 and statuses[20] == 429
     assert client.get(f"/vote/{city.slug}", headers=EN).status_code == 200  # reading is not limited
+    # Any page carrying a receipt code shares the limit; a ballot without one (another voter at the same public
+    # computer) does not.
+    ballot = ballot_data(city, city.city_items[:1], city.district_items[:1])
+    assert post(client, f"/vote/{city.slug}/confirm", {**ballot, "receipt": "7KQM-3XWD-9HPA-RT2E"}).status_code == 429
+    assert post(client, f"/vote/{city.slug}/review", ballot).status_code != 429
