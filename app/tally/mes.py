@@ -634,6 +634,61 @@ class Add1Result:
     increments: int  # how many units were added to the share
 
 
+def _ends(prof: MesProfile, budget: int, b0, last: bool, order: list[int], t: int,
+          prev: tuple[list[int], int] | None, evaluated: int) -> Add1Result | None:
+    """The add1 result when the outcome ``order`` at step ``t`` ends the completion, else None (go on).
+    ``prev``: the outcome of the step before and that step (None at the first step)."""
+    costs = prof.costs
+    spent = sum(costs[p] for p in order)
+    if spent > budget:
+        if prev is None:
+            return Add1Result(None, b0 + t, evaluated, t)
+        return Add1Result(_as_run(prev[0]), b0 + prev[1], evaluated, prev[1])
+    funded = set(order)
+    if not last:
+        if all(spent + costs[p] > budget for p in range(len(costs)) if p not in funded):
+            return Add1Result(_as_run(order), b0 + t, evaluated, t)
+    elif all(p in funded for p in range(len(costs)) if prof.support_totals[p]):
+        return Add1Result(_as_run(order), b0 + t, evaluated, t)
+    return None
+
+
+def _disjoint(prof: MesProfile) -> bool:
+    """No voter group supports two projects (as when every ballot approves one project)."""
+    counts = np.bincount(np.concatenate(prof.sup_arrays), minlength=1) if prof.sup_arrays else np.zeros(1)
+    return bool(counts.max() <= 1)
+
+
+def _add1_disjoint(prof: MesProfile, budget: int, step: int, last: bool) -> Add1Result:
+    """add1 when no voter group supports two projects (:func:`_disjoint`).
+
+    Funding a project then changes no other project's supporters' budgets, so MES at share ``s`` funds exactly the
+    supported projects whose supporters hold their cost (``supporters * s >= cost``), in increasing order of
+    price per utility (ties by rank). The funded set only grows with the share and changes only at the steps where
+    a project becomes affordable: only those steps are evaluated, all in exact arithmetic."""
+    costs, ranks, totals = prof.costs, prof.ranks, prof.support_totals
+    b0 = Q(budget, prof.n_voters)
+    supported = [p for p in range(len(costs)) if totals[p]]
+    from_step = {}
+    for p in supported:
+        need = Q(costs[p], totals[p]) - b0  # affordable from share b0 + need on
+        units = -(-int(need.numerator) // int(need.denominator)) if need > 0 else 0
+        from_step[p] = -(-units // step) * step
+    rho = {p: Q(1, totals[p]) if prof.cost_utility else Q(costs[p], totals[p]) for p in supported}
+    prev = None
+    evaluated = 0
+    events = sorted(set(from_step.values()) | {0})
+    for t in events:
+        order = sorted((p for p in supported if from_step[p] <= t), key=lambda p: (rho[p], ranks[p]))
+        evaluated += 1
+        done = _ends(prof, budget, b0, last, order, t, prev, evaluated)
+        if done is not None:
+            return done
+        prev = (order, t)
+    # every supported project is funded and some unsupported one would still fit: nothing changes any more
+    return Add1Result(_as_run(prev[0]), b0 + prev[1], evaluated, prev[1])
+
+
 def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add1Result:
     """Raise every voter's share by ``step`` units at a time from ``budget / voters`` (see the module docstring).
 
@@ -645,8 +700,9 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     costs = prof.costs
     if n == 0:
         return Add1Result(None, Q(0), 0, 0)
+    if _disjoint(prof):
+        return _add1_disjoint(prof, budget, step, last)
     b0 = Q(budget, n)
-    supported = [p for p in range(len(costs)) if prof.support_totals[p]]
     t = 0
     prev: tuple[list[int], int] | None = None
     evaluated = 0
@@ -688,19 +744,11 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                 order = run_mes_exact(prof, b0 + t).order
         spent_on[certifying][0] += time.process_time() - started
         evaluated += 1
-        spent = sum(costs[p] for p in order)
         if first_spent is None:
-            first_spent = spent
-        if spent > budget:
-            if prev is None:
-                return Add1Result(None, b0 + t, evaluated, t)
-            return Add1Result(_as_run(prev[0]), b0 + prev[1], evaluated, prev[1])
-        funded = set(order)
-        if not last:
-            if all(spent + costs[p] > budget for p in range(len(costs)) if p not in funded):
-                return Add1Result(_as_run(order), b0 + t, evaluated, t)
-        elif all(p in funded for p in supported):
-            return Add1Result(_as_run(order), b0 + t, evaluated, t)
+            first_spent = sum(costs[p] for p in order)
+        done = _ends(prof, budget, b0, last, order, t, prev, evaluated)
+        if done is not None:
+            return done
         if ok and guess >= horizon and b0 + t + guess >= horizon:
             return Add1Result(_as_run(order), b0 + t, evaluated, t)  # nothing can change any more
         # every run gives the outcome at t whether the check passes or not, so no run is wasted: on success jump

@@ -112,6 +112,39 @@ def test_add1_jumps_give_the_stepwise_outcome(e, cost_utility, last):
     assert set(run(name, e).winners) == stepwise_add1(e, cost_utility, last)
 
 
+@st.composite
+def one_project_ballots(draw):
+    """Elections where every ballot approves at most one project (no voter supports two projects)."""
+    m = draw(st.integers(1, 8))
+    ids = [str(i) for i in range(m)]
+    costs = draw(st.lists(st.integers(1, 60), min_size=m, max_size=m))
+    ballots = draw(st.lists(st.one_of(st.just(frozenset()), st.sampled_from(ids).map(lambda p: frozenset({p}))),
+                            min_size=1, max_size=14))
+    # a whole share half the time, so that supporters often hold a project's cost exactly at some step
+    budget = draw(st.integers(1, 10)) * len(ballots) if draw(st.booleans()) else draw(st.integers(1, 120))
+    return Election(tuple(Project(i, c) for i, c in zip(ids, costs, strict=True)), budget,
+                    tuple(ApprovalBallot(b) for b in ballots))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one_project_ballots(), st.booleans(), st.booleans())
+def test_add1_without_shared_supporters_gives_the_stepwise_outcome(e, cost_utility, last):
+    """The closed form used when no voter supports two projects (funded = supporters * share >= cost)."""
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
+    assert mes_module._disjoint(prof)
+    name = ("mes-cost" if cost_utility else "mes") + ("+add1-last" if last else "+add1")
+    assert set(run(name, e).winners) == stepwise_add1(e, cost_utility, last)
+
+
+def test_add1_without_shared_supporters_funds_a_project_at_the_step_its_supporters_hold_its_cost():
+    # share 5 + t: b (one voter, cost 9) is affordable from t = 4 exactly, where the outcome {a, b} is exhaustive;
+    # at t = 5, c would join and overspend
+    e = Election((Project("a", 6), Project("b", 9), Project("c", 10)), 20,
+                 tuple(ApprovalBallot(frozenset(p)) for p in ("a", "a", "b", "c")))
+    for name in ("mes+add1", "mes-cost+add1"):
+        assert set(run(name, e).winners) == {"a", "b"} == stepwise_add1(e, name == "mes-cost+add1", False)
+
+
 def test_add1_on_a_larger_random_election_matches_stepping():
     rng = random.Random(7)
     ids = [str(i) for i in range(12)]
