@@ -719,6 +719,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     # not much past the step at which spending, rising as it did so far, would reach the budget
     batch_max = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
     batch = BATCH_MIN
+    calls: list[tuple[int, float]] = []  # (shares, CPU seconds) of each float batch
     first_spent: int | None = None
     overlap = None
     while True:
@@ -738,6 +739,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                     overlap = overlaps(prof)
                 ahead = float_orders(prof, [b0 + t + i * step for i in range(size)], overlap)
                 spent_on[False][1] += size
+                calls.append((size, time.process_time() - started))
                 batch = min(4 * batch, batch_max)
             order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
@@ -774,13 +776,31 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
             else:
                 same = same + 1 if order == last_order else 0
                 if same >= worth // 2 and not ahead:  # (float orders already computed are used first)
-                    certifying, guess, batch = True, worth * step, BATCH_MIN
+                    certifying, guess, batch = True, worth * step, _natural_batch(calls, batch_max)
         last_order = order
 
 
 CERTIFY_MIN = 32
 # float steps computed together: from BATCH_MIN, doubling, up to BATCH_MAX and BATCH_CELLS budgets (share x group)
 BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 21
+
+
+def _natural_batch(calls: list[tuple[int, float]], batch_max: int) -> int:
+    """The size from which a batch of float steps costs mostly per share rather than per call: a batch's CPU time
+    fitted as ``per_call + per_share * size`` over the batches run so far, size ``per_call / per_share`` (from
+    BATCH_MIN to ``batch_max``, a power of two)."""
+    sizes = np.array([k for k, _ in calls], dtype=float)
+    if len(set(sizes.tolist())) < 2:
+        return BATCH_MIN
+    secs = np.array([s for _, s in calls])
+    per_share = float(np.polyfit(sizes, secs, 1)[0])
+    per_call = float(secs.mean() - per_share * sizes.mean())
+    if per_share <= 0:
+        return batch_max
+    size = BATCH_MIN
+    while size < batch_max and size < per_call / per_share:
+        size *= 2
+    return min(size, batch_max)
 
 
 def _as_run(order: list[int]) -> MesRun:
