@@ -638,19 +638,26 @@ def _ends(prof: MesProfile, budget: int, b0, last: bool, order: list[int], t: in
           prev: tuple[list[int], int] | None, evaluated: int) -> Add1Result | None:
     """The add1 result when the outcome ``order`` at step ``t`` ends the completion, else None (go on).
     ``prev``: the outcome of the step before and that step (None at the first step)."""
-    costs = prof.costs
-    spent = sum(costs[p] for p in order)
-    if spent > budget:
+    if not _stops(prof, budget, last, order):
+        return None
+    if sum(prof.costs[p] for p in order) > budget:
         if prev is None:
             return Add1Result(None, b0 + t, evaluated, t)
         return Add1Result(_as_run(prev[0]), b0 + prev[1], evaluated, prev[1])
+    return Add1Result(_as_run(order), b0 + t, evaluated, t)
+
+
+def _stops(prof: MesProfile, budget: int, last: bool, order: list[int]) -> bool:
+    """Whether the outcome ``order`` ends the add1 completion: it overspends, or (``last=False``) no unfunded
+    project fits in what is left, or (``last=True``) every supported project is funded."""
+    costs = prof.costs
+    spent = sum(costs[p] for p in order)
+    if spent > budget:
+        return True
     funded = set(order)
     if not last:
-        if all(spent + costs[p] > budget for p in range(len(costs)) if p not in funded):
-            return Add1Result(_as_run(order), b0 + t, evaluated, t)
-    elif all(p in funded for p in range(len(costs)) if prof.support_totals[p]):
-        return Add1Result(_as_run(order), b0 + t, evaluated, t)
-    return None
+        return all(spent + costs[p] > budget for p in range(len(costs)) if p not in funded)
+    return all(p in funded for p in range(len(costs)) if prof.support_totals[p])
 
 
 def _disjoint(prof: MesProfile) -> bool:
@@ -681,6 +688,8 @@ def _add1_disjoint(prof: MesProfile, budget: int, step: int, last: bool) -> Add1
     for t in events:
         order = sorted((p for p in supported if from_step[p] <= t), key=lambda p: (rho[p], ranks[p]))
         evaluated += 1
+        if prev is not None:  # the outcome before t holds up to the step before t
+            prev = (prev[0], t - step)
         done = _ends(prof, budget, b0, last, order, t, prev, evaluated)
         if done is not None:
             return done
@@ -720,6 +729,10 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     batch_max = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
     batch = BATCH_MIN
     calls: list[tuple[int, float]] = []  # (shares, CPU seconds) of each float batch
+    # each batch run before any is known also runs a few steps far ahead (PROBES): the first of those whose outcome
+    # ends the completion bounds the steps to run (the completion ends there or before), with its outcome
+    bound: tuple[int, list[int]] | None = None
+    going_on = 0  # the last probed step whose outcome does not end the completion
     first_spent: int | None = None
     overlap = None
     while True:
@@ -729,17 +742,36 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
             spent_on[True][1] += 1
         else:
             ok = False
+            if not ahead and bound is not None and bound[0] == t:
+                ahead = [bound[1]]
             if not ahead:
                 size = batch
                 if first_spent is not None and t and prev is not None:
                     rise = (sum(costs[p] for p in prev[0]) - first_spent) / t * step
                     if rise > 0:
                         size = max(BATCH_MIN, min(batch, 2 * (int((budget - first_spent) / rise) - t // step)))
+                probes: list[int] = []
+                if bound is None:
+                    probes = [t + size * step * m for m in PROBES]
+                else:  # no step past the bound is needed; when it is near and the planned batch would stop short
+                    # of a probed step that did not end the completion, the steps up to it all in one batch
+                    remaining = (bound[0] - t) // step
+                    if remaining <= 4 * size and t + size * step <= going_on:
+                        size = remaining
+                    size = min(size, remaining, batch_max)
                 if overlap is None:
                     overlap = overlaps(prof)
-                ahead = float_orders(prof, [b0 + t + i * step for i in range(size)], overlap)
-                spent_on[False][1] += size
-                calls.append((size, time.process_time() - started))
+                ahead = float_orders(prof, [b0 + t + i * step for i in range(size)] + [b0 + u for u in probes],
+                                     overlap)
+                for u, probed in zip(probes, ahead[size:], strict=True):
+                    if probed is not None:
+                        if _stops(prof, budget, last, probed):
+                            bound = (u, probed)
+                            break
+                        going_on = u
+                del ahead[size:]
+                spent_on[False][1] += size + len(probes)
+                calls.append((size + len(probes), time.process_time() - started))
                 batch = min(4 * batch, batch_max)
             order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
@@ -781,6 +813,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
 
 
 CERTIFY_MIN = 32
+PROBES = (2, 4, 8, 16)  # steps probed ahead of a batch, in multiples of its size
 # float steps computed together: from BATCH_MIN, doubling, up to BATCH_MAX and BATCH_CELLS budgets (share x group)
 BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 21
 
@@ -973,7 +1006,7 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         once no budget lies between two successive values (no sort)."""
         p = int(cols[j])
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
-        b = budget[g] if len(rows) == K else budget.take(g, axis=0).take(rows, axis=1)
+        b = budget.take(g, axis=0) if len(rows) == K else budget.take(g, axis=0).take(rows, axis=1)
         stale[rows, j] = False
         out = w @ (b < 0)  # weight of the supporters with exactly nothing left
         total = w @ b + out  # (each of them counts -1.0 in w @ b)
@@ -1077,7 +1110,7 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             if 8 * len(rows) >= K:  # every share, paying 0.0 where s is not funded (which changes nothing)
                 q, q_at = np.zeros(K), q
                 q[rows] = q_at
-            b = budget[g] if len(q) == K else budget.take(g, axis=0).take(rows, axis=1)
+            b = budget.take(g, axis=0) if len(q) == K else budget.take(g, axis=0).take(rows, axis=1)
             after = b - q
             np.maximum(after, 0.0, out=after)
             np.putmask(after, b < q * (1 - tol), -1.0)  # paid all they had: nothing left (and those gone already)
