@@ -105,11 +105,13 @@ def _move(cls: np.ndarray, groups: np.ndarray, uniq: np.ndarray, new_ids: np.nda
     cls[groups] = np.where(sub == 0, 0, new_ids[pos])
 
 
-def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
-    """The exact MES run with every voter starting at ``share``: its order from :func:`float_order` and its prices
-    (and with ``details`` what each paid and what the supporters of unfunded projects had left) from
-    :func:`_exact_prices`, or, when either is too close to call, from :func:`run_mes_exact`."""
-    order = float_order(prof, share)
+def run_mes(prof: MesProfile, share, *, details: bool = False, order: list[int] | None = None) -> MesRun:
+    """The exact MES run with every voter starting at ``share``: its order from :func:`float_order` (or ``order``,
+    the exact order at that share when already known) and its prices (and with ``details`` what each paid and what
+    the supporters of unfunded projects had left) from :func:`_exact_prices`, or, when either is too close to call,
+    from :func:`run_mes_exact`."""
+    if order is None:
+        order = float_order(prof, share)
     if order is not None:
         run = _exact_prices(prof, share, order, details)
         if run is not None:

@@ -143,6 +143,8 @@ def test_add1_without_shared_supporters_gives_the_stepwise_outcome(e, cost_utili
     assert set(mes_module.winners_of(prof, res.run)) == winners
     if not by_horizon:
         assert res.increments == increments
+    if res.run is not None:
+        assert res.run.order == mes_module.run_mes_exact(prof, res.share).order
 
 
 def test_add1_without_shared_supporters_funds_a_project_at_the_step_its_supporters_hold_its_cost():
@@ -167,6 +169,8 @@ def test_add1_stops_at_the_stepwise_share(e, cost_utility, last):
     assert set(mes_module.winners_of(prof, res.run)) == winners
     if not by_horizon:
         assert res.increments == increments
+    if res.run is not None:  # the order the rule then prices exactly is the exact MES order at that share
+        assert res.run.order == mes_module.run_mes_exact(prof, res.share).order
 
 
 def test_add1_on_a_larger_random_election_matches_stepping():
