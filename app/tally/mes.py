@@ -754,11 +754,13 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                         size = max(BATCH_MIN, min(batch, 2 * (int((budget - first_spent) / rise) - t // step)))
                 probes: list[int] = []
                 if bound is None:
-                    probes = [t + size * step * m for m in PROBES]
+                    if (size + len(PROBES)) * prof.n_groups <= PROBE_CELLS:
+                        probes = [t + size * step * m for m in PROBES]
                 else:  # no step past the bound is needed; when it is near and the planned batch would stop short
                     # of a probed step that did not end the completion, the steps up to it all in one batch
                     remaining = (bound[0] - t) // step
-                    if remaining <= 4 * size and t + size * step <= going_on:
+                    if (remaining <= 4 * size and t + size * step <= going_on
+                            and remaining * prof.n_groups <= 8 * PROBE_CELLS):
                         size = remaining
                     size = min(size, remaining, batch_max)
                 if overlap is None:
@@ -815,7 +817,9 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
 
 
 CERTIFY_MIN = 32
-PROBES = (2, 4, 8, 16)  # steps probed ahead of a batch, in multiples of its size
+# steps probed ahead of a batch, in multiples of its size, while the batch and its probes hold at most PROBE_CELLS
+# budgets (on large profiles a probe costs as much as a batch of small size)
+PROBES, PROBE_CELLS = (2, 4, 8, 16), 1 << 15
 # float steps computed together: from BATCH_MIN, doubling, up to BATCH_MAX and BATCH_CELLS budgets (share x group)
 BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 21
 
