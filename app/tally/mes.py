@@ -1012,12 +1012,16 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         once no budget lies between two successive values (no sort)."""
         p = int(cols[j])
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
-        b = budget.take(g, axis=0) if len(rows) == K else budget.take(g, axis=0).take(rows, axis=1)
-        stale[rows, j] = False
-        out = w @ (b < 0)  # weight of the supporters with exactly nothing left
+        if len(rows) == K:
+            b = budget.take(g, axis=0)
+            stale[:, j] = False
+        else:
+            b = budget.take(g, axis=0).take(rows, axis=1)
+            stale[rows, j] = False
+        out = -(w @ np.minimum(b, 0.0))  # weight of the supporters with exactly nothing left (-1.0 each)
         total = w @ b + out  # (each of them counts -1.0 in w @ b)
-        bad = total <= cost * (1 + tol)
-        if bad.any():
+        if total.min() <= cost * (1 + tol):
+            bad = total <= cost * (1 + tol)
             unaffordable = total < cost * (1 - tol)
             close = bad & ~unaffordable
             key[rows[unaffordable], j] = np.inf
@@ -1031,39 +1035,39 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         under = b <= q * (1 + tol)
         w_under = w @ under
         fast = w_under == out  # everyone with money left pays the same
-        if fast.any():  # such prices often tie exactly: kept exact (n_live) to break those ties
+        n_fast = np.count_nonzero(fast)
+        if n_fast:  # such prices often tie exactly: kept exact (n_live) to break those ties
             key[rows[fast], j] = 1.0 / n[fast] if cost_u else q[fast]
             n_live[rows[fast], j] = n[fast]
-            if fast.all():
+            if n_fast == len(rows):
                 return
             slow = ~fast
             rows, b, out, under, w_under = rows[slow], b[:, slow], out[slow], under[:, slow], w_under[slow]
         n_live[rows, j] = 0
         # the first set (budgets up to q (1 + tol)) may hold a few budgets above the price: still a lower bound
-        below = None
         while True:
-            if below is not None:
-                under = b < q
-                w_under = w @ under
-            moved = w_under != below if below is not None else np.ones(len(rows), dtype=bool)
-            if not moved.all():
-                done = ~moved
-                key[rows[done], j] = q[done] / cost if cost_u else q[done]
-                if not moved.any():
-                    return
-                rows, b, out = rows[moved], b[:, moved], out[moved]
-                under, w_under = under[:, moved], w_under[moved]
             rest = W - w_under
-            if (rest <= 0).any():  # cannot happen for an affordable project; declined if rounding says otherwise
+            if rest.min() <= 0:  # cannot happen for an affordable project; declined if rounding says otherwise
                 failed[rows] = True
                 return
             q = (cost - w @ (b * under) - out) / rest
-            below = w_under
+            under = b < q
+            below, w_under = w_under, w @ under
+            moved = w_under != below
+            n_moved = np.count_nonzero(moved)
+            if n_moved < len(rows):
+                done = ~moved
+                key[rows[done], j] = q[done] / cost if cost_u else q[done]
+                if not n_moved:
+                    return
+                rows, b, out = rows[moved], b[:, moved], out[moved]
+                under, w_under = under[:, moved], w_under[moved]
 
     def refresh_pairs(rows: np.ndarray, candidates: np.ndarray) -> None:
         """Refresh each candidate where asked, and with it wherever else it is a stale candidate (soon asked)."""
+        going = act[~failed[act]]
         for j in set(candidates.tolist()):
-            at = act[stale[act, j] & np.isfinite(key[act, j]) & ~failed[act]]
+            at = going[stale[going, j] & np.isfinite(key[going, j])]
             refresh(at if len(at) else rows[candidates == j], j)
 
     act = np.arange(K)
@@ -1129,7 +1133,9 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             if len(rows) == K:
                 stale[:, touched] = True
             else:
-                stale[np.ix_(rows, np.flatnonzero(touched))] = True
+                at = np.zeros(K, dtype=bool)
+                at[rows] = True
+                stale |= at[:, None] & touched
             for row in rows.tolist():
                 orders[row].append(s)
     return [None if failed[k] else orders[k] for k in range(K)]
