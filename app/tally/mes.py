@@ -18,7 +18,10 @@ units), each unit is evaluated by a float run (:func:`float_order`) that is trus
 comparison wins by a wide margin (exact ties of simple prices are compared exactly), else that step runs exactly.
 The float runs of many consecutive units are computed together by :func:`float_orders`: one run per share, all in
 lockstep round by round (budgets are a group x share array), so that one numpy call prices or funds a project
-for every share that needs it; each share still takes exactly its own decisions.
+for every share that needs it; each share still takes exactly its own decisions. On small profiles a batch also runs
+a few steps far ahead: the first of those whose outcome ends the completion bounds the steps still to run. When no
+voter group supports two projects, funding one project changes no other's price, and the completion has a closed
+form (:func:`_add1_disjoint`).
 """
 
 from __future__ import annotations
