@@ -994,17 +994,27 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
     cost_u = prof.cost_utility
     sup, sup_w = prof.sup_arrays, prof.sup_weights
     tol = FLOAT_MARGIN
-    budget = np.repeat(np.array([float(s) for s in shares])[None, :], G, axis=0)  # group x share; -1.0: gone
+    fshares = np.array([float(s) for s in shares])
+    budget = np.repeat(fshares[None, :], G, axis=0)  # group x share; -1.0: gone
     # per share and candidate (the projects ``cols``, dropped once no share has them as candidates any more):
     cols = np.array([p for p in range(m) if prof.support_totals[p]], dtype=np.int64)
-    key = np.zeros((K, len(cols)))  # price lower bounds (the price itself where not ``stale``); inf: not a candidate
-    stale = np.ones((K, len(cols)), dtype=bool)  # some supporter's budget changed since the price was computed
     if overlap is None:
         overlap = overlaps(prof)
-    n_live = np.zeros((K, len(cols)), dtype=np.int64)  # >0: the price is exactly cost / n_live (all pay the same)
     weight = [float(t) for t in prof.support_totals]
     failed = np.zeros(K, dtype=bool)  # a comparison too close to call
     orders: list[list[int]] = [[] for _ in range(K)]
+    # the first prices, all at once: every supporter has the share, so a project is unaffordable where its
+    # supporters' shares fall decisively short of its cost, too close to call where they nearly match it, and else
+    # its price is exactly cost / supporters (the share exceeds it by the margin), all paying the same
+    col_w = np.array([weight[p] for p in cols])
+    col_cost = np.array([float(costs[p]) for p in cols])
+    held = fshares[:, None] * col_w[None, :]
+    unaffordable = held < col_cost * (1 - tol)
+    failed |= (~unaffordable & (held <= col_cost * (1 + tol))).any(axis=1)
+    key = np.repeat((1.0 / col_w if cost_u else col_cost / col_w)[None, :], K, axis=0)  # price lower bounds (the
+    key[unaffordable] = np.inf  # price itself where not ``stale``); inf: not a candidate
+    stale = np.zeros((K, len(cols)), dtype=bool)  # some supporter's budget changed since the price was computed
+    n_live = np.repeat(col_w.astype(np.int64)[None, :], K, axis=0)  # >0: the price is exactly cost / n_live
 
     def refresh(rows: np.ndarray, j: int) -> None:
         """Recompute the price of candidate ``j`` (project p) at ``rows``: dropped where decisively unaffordable,
