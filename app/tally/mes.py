@@ -741,15 +741,17 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     first_spent: int | None = None
     overlap = None
     while True:
-        started = time.process_time()
         if certifying:
+            started = time.process_time()
             order, ok = certify(prof, b0 + t, guess)
+            spent_on[True][0] += time.process_time() - started
             spent_on[True][1] += 1
         else:
             ok = False
             if not ahead and bound is not None and bound[0] == t:
                 ahead = [bound[1]]
             if not ahead:
+                started = time.process_time()
                 size = batch
                 if first_spent is not None and t and prev is not None:
                     rise = (sum(costs[p] for p in prev[0]) - first_spent) / t * step
@@ -777,19 +779,22 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                             break
                         going_on = u
                 del ahead[size:]
-                spent_on[False][1] += size + len(probes)
                 calls.append((size + len(probes), time.process_time() - started))
+                spent_on[False][0] += calls[-1][1]
+                spent_on[False][1] += size + len(probes)
                 batch = min(4 * batch, batch_max)
             order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
+                started = time.process_time()
                 order = run_mes_exact(prof, b0 + t).order
-        spent_on[certifying][0] += time.process_time() - started
+                spent_on[False][0] += time.process_time() - started
         evaluated += 1
         if first_spent is None:
             first_spent = sum(costs[p] for p in order)
-        done = _ends(prof, budget, b0, last, order, t, prev, evaluated)
-        if done is not None:
-            return done
+        if order != last_order:  # (the same outcome as the step before, which did not end the completion)
+            done = _ends(prof, budget, b0, last, order, t, prev, evaluated)
+            if done is not None:
+                return done
         if ok and guess >= horizon and b0 + t + guess >= horizon:
             return Add1Result(_as_run(order), b0 + t, evaluated, t)  # nothing can change any more
         # every run gives the outcome at t whether the check passes or not, so no run is wasted: on success jump
@@ -1094,7 +1099,7 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         if not len(cols):
             break
         a = key[act].argmin(axis=1)
-        todo = np.flatnonzero(stale[act, a] & np.isfinite(key[act, a]))
+        todo = (stale[act, a] & np.isfinite(key[act, a])).nonzero()[0]
         while len(todo):  # each row's cheapest candidate, refreshing stale lower bounds until the cheapest is fresh
             at = act[todo]
             refresh_pairs(at, a[todo])
@@ -1115,9 +1120,9 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             refresh_pairs(act[r], c)
             close = key[act] <= limit[:, None]
         chosen = a.copy()
-        for i in np.flatnonzero(close.sum(axis=1) > 1).tolist():
+        for i in (close.sum(axis=1) > 1).nonzero()[0].tolist():
             row = int(act[i])
-            near = np.flatnonzero(close[i]).tolist()
+            near = close[i].nonzero()[0].tolist()
             if failed[row] or any(n_live[row, j] == 0 for j in near):
                 failed[row] = True
                 continue
