@@ -729,9 +729,11 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     last_order: list[int] | None = None
     spent_on = {True: [0.0, 0], False: [0.0, 0]}  # CPU seconds and runs, of interval checks and of float steps
     ahead: list = []  # float orders of the next steps, computed together (:func:`float_orders`)
-    # batches of float steps grow four-fold from BATCH_MIN to ``batch_max`` (the budgets they hold: BATCH_CELLS), but
-    # not much past the step at which spending, rising as it did so far, would reach the budget
-    batch_max = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
+    # batches of float steps grow four-fold from BATCH_MIN to ``batch_max`` (BATCH_MAX, up to four times that on tiny
+    # profiles, whose batches cost mostly per call; the budgets they hold: BATCH_CELLS), but not much past the step at
+    # which spending, rising as it did so far, would reach the budget
+    batch_max = max(BATCH_MIN, min(max(BATCH_MAX, min(4 * BATCH_MAX, PROBE_CELLS * 2 // max(prof.n_groups, 1))),
+                                   BATCH_CELLS // max(prof.n_groups, 1)))
     batch = BATCH_MIN
     calls: list[tuple[int, float]] = []  # (shares, CPU seconds) of each float batch
     # each batch run before any is known also runs a few steps far ahead (PROBES): the first of those whose outcome
