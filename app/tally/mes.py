@@ -18,7 +18,10 @@ units), each unit is evaluated by a float run (:func:`float_order`) that is trus
 comparison wins by a wide margin (exact ties of simple prices are compared exactly), else that step runs exactly.
 The float runs of many consecutive units are computed together by :func:`float_orders`: one run per share, all in
 lockstep round by round (budgets are a group x share array), so that one numpy call prices or funds a project
-for every share that needs it; each share still takes exactly its own decisions.
+for every share that needs it; each share still takes exactly its own decisions. On small profiles a batch also runs
+a few steps far ahead: the first of those whose outcome ends the completion bounds the steps still to run. When no
+voter group supports two projects, funding one project changes no other's price, and the completion has a closed
+form (:func:`_add1_disjoint`).
 """
 
 from __future__ import annotations
@@ -105,11 +108,13 @@ def _move(cls: np.ndarray, groups: np.ndarray, uniq: np.ndarray, new_ids: np.nda
     cls[groups] = np.where(sub == 0, 0, new_ids[pos])
 
 
-def run_mes(prof: MesProfile, share, *, details: bool = False) -> MesRun:
-    """The exact MES run with every voter starting at ``share``: its order from :func:`float_order` and its prices
-    (and with ``details`` what each paid and what the supporters of unfunded projects had left) from
-    :func:`_exact_prices`, or, when either is too close to call, from :func:`run_mes_exact`."""
-    order = float_order(prof, share)
+def run_mes(prof: MesProfile, share, *, details: bool = False, order: list[int] | None = None) -> MesRun:
+    """The exact MES run with every voter starting at ``share``: its order from :func:`float_order` (or ``order``,
+    the exact order at that share when already known) and its prices (and with ``details`` what each paid and what
+    the supporters of unfunded projects had left) from :func:`_exact_prices`, or, when either is too close to call,
+    from :func:`run_mes_exact`."""
+    if order is None:
+        order = float_order(prof, share)
     if order is not None:
         run = _exact_prices(prof, share, order, details)
         if run is not None:
@@ -634,6 +639,70 @@ class Add1Result:
     increments: int  # how many units were added to the share
 
 
+def _ends(prof: MesProfile, budget: int, b0, last: bool, order: list[int], t: int,
+          prev: tuple[list[int], int] | None, evaluated: int) -> Add1Result | None:
+    """The add1 result when the outcome ``order`` at step ``t`` ends the completion, else None (go on).
+    ``prev``: the outcome of the step before and that step (None at the first step)."""
+    if not _stops(prof, budget, last, order):
+        return None
+    if sum(prof.costs[p] for p in order) > budget:
+        if prev is None:
+            return Add1Result(None, b0 + t, evaluated, t)
+        return Add1Result(_as_run(prev[0]), b0 + prev[1], evaluated, prev[1])
+    return Add1Result(_as_run(order), b0 + t, evaluated, t)
+
+
+def _stops(prof: MesProfile, budget: int, last: bool, order: list[int]) -> bool:
+    """Whether the outcome ``order`` ends the add1 completion: it overspends, or (``last=False``) no unfunded
+    project fits in what is left, or (``last=True``) every supported project is funded."""
+    costs = prof.costs
+    spent = sum(costs[p] for p in order)
+    if spent > budget:
+        return True
+    funded = set(order)
+    if not last:
+        return all(spent + costs[p] > budget for p in range(len(costs)) if p not in funded)
+    return all(p in funded for p in range(len(costs)) if prof.support_totals[p])
+
+
+def _disjoint(prof: MesProfile) -> bool:
+    """No voter group supports two projects (as when every ballot approves one project)."""
+    counts = np.bincount(np.concatenate(prof.sup_arrays), minlength=1) if prof.sup_arrays else np.zeros(1)
+    return bool(counts.max() <= 1)
+
+
+def _add1_disjoint(prof: MesProfile, budget: int, step: int, last: bool) -> Add1Result:
+    """add1 when no voter group supports two projects (:func:`_disjoint`).
+
+    Funding a project then changes no other project's supporters' budgets, so MES at share ``s`` funds exactly the
+    supported projects whose supporters hold their cost (``supporters * s >= cost``), in increasing order of
+    price per utility (ties by rank). The funded set only grows with the share and changes only at the steps where
+    a project becomes affordable: only those steps are evaluated, all in exact arithmetic."""
+    costs, ranks, totals = prof.costs, prof.ranks, prof.support_totals
+    b0 = Q(budget, prof.n_voters)
+    supported = [p for p in range(len(costs)) if totals[p]]
+    from_step = {}
+    for p in supported:
+        need = Q(costs[p], totals[p]) - b0  # affordable from share b0 + need on
+        units = -(-int(need.numerator) // int(need.denominator)) if need > 0 else 0
+        from_step[p] = -(-units // step) * step
+    rho = {p: Q(1, totals[p]) if prof.cost_utility else Q(costs[p], totals[p]) for p in supported}
+    prev = None
+    evaluated = 0
+    events = sorted(set(from_step.values()) | {0})
+    for t in events:
+        order = sorted((p for p in supported if from_step[p] <= t), key=lambda p: (rho[p], ranks[p]))
+        evaluated += 1
+        if prev is not None:  # the outcome before t holds up to the step before t
+            prev = (prev[0], t - step)
+        done = _ends(prof, budget, b0, last, order, t, prev, evaluated)
+        if done is not None:
+            return done
+        prev = (order, t)
+    # every supported project is funded and some unsupported one would still fit: nothing changes any more
+    return Add1Result(_as_run(prev[0]), b0 + prev[1], evaluated, prev[1])
+
+
 def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add1Result:
     """Raise every voter's share by ``step`` units at a time from ``budget / voters`` (see the module docstring).
 
@@ -645,8 +714,9 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     costs = prof.costs
     if n == 0:
         return Add1Result(None, Q(0), 0, 0)
+    if _disjoint(prof):
+        return _add1_disjoint(prof, budget, step, last)
     b0 = Q(budget, n)
-    supported = [p for p in range(len(costs)) if prof.support_totals[p]]
     t = 0
     prev: tuple[list[int], int] | None = None
     evaluated = 0
@@ -659,48 +729,74 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     last_order: list[int] | None = None
     spent_on = {True: [0.0, 0], False: [0.0, 0]}  # CPU seconds and runs, of interval checks and of float steps
     ahead: list = []  # float orders of the next steps, computed together (:func:`float_orders`)
-    # batches of float steps grow four-fold from BATCH_MIN to ``batch_max`` (the budgets they hold: BATCH_CELLS), but
-    # not much past the step at which spending, rising as it did so far, would reach the budget
-    batch_max = max(BATCH_MIN, min(BATCH_MAX, BATCH_CELLS // max(prof.n_groups, 1)))
+    # batches of float steps grow four-fold from BATCH_MIN to ``batch_max`` (BATCH_MAX, up to four times that on tiny
+    # profiles, whose batches cost mostly per call; the budgets they hold: BATCH_CELLS), but not much past the step at
+    # which spending, rising as it did so far, would reach the budget
+    batch_max = max(BATCH_MIN, min(max(BATCH_MAX, min(4 * BATCH_MAX, PROBE_CELLS * 2 // max(prof.n_groups, 1))),
+                                   BATCH_CELLS // max(prof.n_groups, 1)))
     batch = BATCH_MIN
+    calls: list[tuple[int, float]] = []  # (shares, CPU seconds) of each float batch
+    # each batch run before any is known also runs a few steps far ahead (PROBES): the first of those whose outcome
+    # ends the completion bounds the steps to run (the completion ends there or before), with its outcome
+    bound: tuple[int, list[int]] | None = None
+    going_on = 0  # the last probed step whose outcome does not end the completion
     first_spent: int | None = None
     overlap = None
     while True:
-        started = time.process_time()
         if certifying:
+            started = time.process_time()
             order, ok = certify(prof, b0 + t, guess)
+            spent_on[True][0] += time.process_time() - started
             spent_on[True][1] += 1
         else:
             ok = False
+            if not ahead and bound is not None and bound[0] == t:
+                ahead = [bound[1]]
             if not ahead:
+                started = time.process_time()
                 size = batch
                 if first_spent is not None and t and prev is not None:
                     rise = (sum(costs[p] for p in prev[0]) - first_spent) / t * step
                     if rise > 0:
                         size = max(BATCH_MIN, min(batch, 2 * (int((budget - first_spent) / rise) - t // step)))
+                probes: list[int] = []
+                if bound is None:
+                    if (size + len(PROBES)) * prof.n_groups <= PROBE_CELLS:
+                        probes = [t + size * step * m for m in PROBES]
+                else:  # no step past the bound is needed; when it is near and the planned batch would stop short
+                    # of a probed step that did not end the completion, the steps up to it all in one batch
+                    remaining = (bound[0] - t) // step
+                    if (remaining <= 4 * size and t + size * step <= going_on
+                            and remaining * prof.n_groups <= 8 * PROBE_CELLS):
+                        size = remaining
+                    size = min(size, remaining, batch_max)
                 if overlap is None:
                     overlap = overlaps(prof)
-                ahead = float_orders(prof, [b0 + t + i * step for i in range(size)], overlap)
-                spent_on[False][1] += size
+                ahead = float_orders(prof, [b0 + t + i * step for i in range(size)] + [b0 + u for u in probes],
+                                     overlap)
+                for u, probed in zip(probes, ahead[size:], strict=True):
+                    if probed is not None:
+                        if _stops(prof, budget, last, probed):
+                            bound = (u, probed)
+                            break
+                        going_on = u
+                del ahead[size:]
+                calls.append((size + len(probes), time.process_time() - started))
+                spent_on[False][0] += calls[-1][1]
+                spent_on[False][1] += size + len(probes)
                 batch = min(4 * batch, batch_max)
             order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
+                started = time.process_time()
                 order = run_mes_exact(prof, b0 + t).order
-        spent_on[certifying][0] += time.process_time() - started
+                spent_on[False][0] += time.process_time() - started
         evaluated += 1
-        spent = sum(costs[p] for p in order)
         if first_spent is None:
-            first_spent = spent
-        if spent > budget:
-            if prev is None:
-                return Add1Result(None, b0 + t, evaluated, t)
-            return Add1Result(_as_run(prev[0]), b0 + prev[1], evaluated, prev[1])
-        funded = set(order)
-        if not last:
-            if all(spent + costs[p] > budget for p in range(len(costs)) if p not in funded):
-                return Add1Result(_as_run(order), b0 + t, evaluated, t)
-        elif all(p in funded for p in supported):
-            return Add1Result(_as_run(order), b0 + t, evaluated, t)
+            first_spent = sum(costs[p] for p in order)
+        if order != last_order:  # (the same outcome as the step before, which did not end the completion)
+            done = _ends(prof, budget, b0, last, order, t, prev, evaluated)
+            if done is not None:
+                return done
         if ok and guess >= horizon and b0 + t + guess >= horizon:
             return Add1Result(_as_run(order), b0 + t, evaluated, t)  # nothing can change any more
         # every run gives the outcome at t whether the check passes or not, so no run is wasted: on success jump
@@ -726,13 +822,34 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
             else:
                 same = same + 1 if order == last_order else 0
                 if same >= worth // 2 and not ahead:  # (float orders already computed are used first)
-                    certifying, guess, batch = True, worth * step, BATCH_MIN
+                    certifying, guess, batch = True, worth * step, _natural_batch(calls, batch_max)
         last_order = order
 
 
 CERTIFY_MIN = 32
+# steps probed ahead of a batch, in multiples of its size, while the batch and its probes hold at most PROBE_CELLS
+# budgets (on large profiles a probe costs as much as a batch of small size)
+PROBES, PROBE_CELLS = (2, 4, 8, 16), 1 << 15
 # float steps computed together: from BATCH_MIN, doubling, up to BATCH_MAX and BATCH_CELLS budgets (share x group)
 BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 21
+
+
+def _natural_batch(calls: list[tuple[int, float]], batch_max: int) -> int:
+    """The size from which a batch of float steps costs mostly per share rather than per call: a batch's CPU time
+    fitted as ``per_call + per_share * size`` over the batches run so far, size ``per_call / per_share`` (from
+    BATCH_MIN to ``batch_max``, a power of two)."""
+    sizes = np.array([k for k, _ in calls], dtype=float)
+    if len(set(sizes.tolist())) < 2:
+        return BATCH_MIN
+    secs = np.array([s for _, s in calls])
+    per_share = float(np.polyfit(sizes, secs, 1)[0])
+    per_call = float(secs.mean() - per_share * sizes.mean())
+    if per_share <= 0:
+        return batch_max
+    size = BATCH_MIN
+    while size < batch_max and size < per_call / per_share:
+        size *= 2
+    return min(size, batch_max)
 
 
 def _as_run(order: list[int]) -> MesRun:
@@ -884,17 +1001,27 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
     cost_u = prof.cost_utility
     sup, sup_w = prof.sup_arrays, prof.sup_weights
     tol = FLOAT_MARGIN
-    budget = np.repeat(np.array([float(s) for s in shares])[None, :], G, axis=0)  # group x share; -1.0: gone
+    fshares = np.array([float(s) for s in shares])
+    budget = np.repeat(fshares[None, :], G, axis=0)  # group x share; -1.0: gone
     # per share and candidate (the projects ``cols``, dropped once no share has them as candidates any more):
     cols = np.array([p for p in range(m) if prof.support_totals[p]], dtype=np.int64)
-    key = np.zeros((K, len(cols)))  # price lower bounds (the price itself where not ``stale``); inf: not a candidate
-    stale = np.ones((K, len(cols)), dtype=bool)  # some supporter's budget changed since the price was computed
     if overlap is None:
         overlap = overlaps(prof)
-    n_live = np.zeros((K, len(cols)), dtype=np.int64)  # >0: the price is exactly cost / n_live (all pay the same)
     weight = [float(t) for t in prof.support_totals]
     failed = np.zeros(K, dtype=bool)  # a comparison too close to call
     orders: list[list[int]] = [[] for _ in range(K)]
+    # the first prices, all at once: every supporter has the share, so a project is unaffordable where its
+    # supporters' shares fall decisively short of its cost, too close to call where they nearly match it, and else
+    # its price is exactly cost / supporters (the share exceeds it by the margin), all paying the same
+    col_w = np.array([weight[p] for p in cols])
+    col_cost = np.array([float(costs[p]) for p in cols])
+    held = fshares[:, None] * col_w[None, :]
+    unaffordable = held < col_cost * (1 - tol)
+    failed |= (~unaffordable & (held <= col_cost * (1 + tol))).any(axis=1)
+    key = np.repeat((1.0 / col_w if cost_u else col_cost / col_w)[None, :], K, axis=0)  # price lower bounds (the
+    key[unaffordable] = np.inf  # price itself where not ``stale``); inf: not a candidate
+    stale = np.zeros((K, len(cols)), dtype=bool)  # some supporter's budget changed since the price was computed
+    n_live = np.repeat(col_w.astype(np.int64)[None, :], K, axis=0)  # >0: the price is exactly cost / n_live
 
     def refresh(rows: np.ndarray, j: int) -> None:
         """Recompute the price of candidate ``j`` (project p) at ``rows``: dropped where decisively unaffordable,
@@ -905,12 +1032,16 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         once no budget lies between two successive values (no sort)."""
         p = int(cols[j])
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
-        b = budget[g] if len(rows) == K else budget.take(g, axis=0).take(rows, axis=1)
-        stale[rows, j] = False
-        out = w @ (b < 0)  # weight of the supporters with exactly nothing left
+        if len(rows) == K:
+            b = budget.take(g, axis=0)
+            stale[:, j] = False
+        else:
+            b = budget.take(g, axis=0).take(rows, axis=1)
+            stale[rows, j] = False
+        out = -(w @ np.minimum(b, 0.0))  # weight of the supporters with exactly nothing left (-1.0 each)
         total = w @ b + out  # (each of them counts -1.0 in w @ b)
-        bad = total <= cost * (1 + tol)
-        if bad.any():
+        if total.min() <= cost * (1 + tol):
+            bad = total <= cost * (1 + tol)
             unaffordable = total < cost * (1 - tol)
             close = bad & ~unaffordable
             key[rows[unaffordable], j] = np.inf
@@ -924,39 +1055,39 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         under = b <= q * (1 + tol)
         w_under = w @ under
         fast = w_under == out  # everyone with money left pays the same
-        if fast.any():  # such prices often tie exactly: kept exact (n_live) to break those ties
+        n_fast = np.count_nonzero(fast)
+        if n_fast:  # such prices often tie exactly: kept exact (n_live) to break those ties
             key[rows[fast], j] = 1.0 / n[fast] if cost_u else q[fast]
             n_live[rows[fast], j] = n[fast]
-            if fast.all():
+            if n_fast == len(rows):
                 return
             slow = ~fast
             rows, b, out, under, w_under = rows[slow], b[:, slow], out[slow], under[:, slow], w_under[slow]
         n_live[rows, j] = 0
         # the first set (budgets up to q (1 + tol)) may hold a few budgets above the price: still a lower bound
-        below = None
         while True:
-            if below is not None:
-                under = b < q
-                w_under = w @ under
-            moved = w_under != below if below is not None else np.ones(len(rows), dtype=bool)
-            if not moved.all():
-                done = ~moved
-                key[rows[done], j] = q[done] / cost if cost_u else q[done]
-                if not moved.any():
-                    return
-                rows, b, out = rows[moved], b[:, moved], out[moved]
-                under, w_under = under[:, moved], w_under[moved]
             rest = W - w_under
-            if (rest <= 0).any():  # cannot happen for an affordable project; declined if rounding says otherwise
+            if rest.min() <= 0:  # cannot happen for an affordable project; declined if rounding says otherwise
                 failed[rows] = True
                 return
             q = (cost - w @ (b * under) - out) / rest
-            below = w_under
+            under = b < q
+            below, w_under = w_under, w @ under
+            moved = w_under != below
+            n_moved = np.count_nonzero(moved)
+            if n_moved < len(rows):
+                done = ~moved
+                key[rows[done], j] = q[done] / cost if cost_u else q[done]
+                if not n_moved:
+                    return
+                rows, b, out = rows[moved], b[:, moved], out[moved]
+                under, w_under = under[:, moved], w_under[moved]
 
     def refresh_pairs(rows: np.ndarray, candidates: np.ndarray) -> None:
         """Refresh each candidate where asked, and with it wherever else it is a stale candidate (soon asked)."""
+        going = act[~failed[act]]
         for j in set(candidates.tolist()):
-            at = act[stale[act, j] & np.isfinite(key[act, j]) & ~failed[act]]
+            at = going[stale[going, j] & np.isfinite(key[going, j])]
             refresh(at if len(at) else rows[candidates == j], j)
 
     act = np.arange(K)
@@ -970,7 +1101,7 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         if not len(cols):
             break
         a = key[act].argmin(axis=1)
-        todo = np.flatnonzero(stale[act, a] & np.isfinite(key[act, a]))
+        todo = (stale[act, a] & np.isfinite(key[act, a])).nonzero()[0]
         while len(todo):  # each row's cheapest candidate, refreshing stale lower bounds until the cheapest is fresh
             at = act[todo]
             refresh_pairs(at, a[todo])
@@ -991,9 +1122,9 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             refresh_pairs(act[r], c)
             close = key[act] <= limit[:, None]
         chosen = a.copy()
-        for i in np.flatnonzero(close.sum(axis=1) > 1).tolist():
+        for i in (close.sum(axis=1) > 1).nonzero()[0].tolist():
             row = int(act[i])
-            near = np.flatnonzero(close[i]).tolist()
+            near = close[i].nonzero()[0].tolist()
             if failed[row] or any(n_live[row, j] == 0 for j in near):
                 failed[row] = True
                 continue
@@ -1009,7 +1140,7 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             if 8 * len(rows) >= K:  # every share, paying 0.0 where s is not funded (which changes nothing)
                 q, q_at = np.zeros(K), q
                 q[rows] = q_at
-            b = budget[g] if len(q) == K else budget.take(g, axis=0).take(rows, axis=1)
+            b = budget.take(g, axis=0) if len(q) == K else budget.take(g, axis=0).take(rows, axis=1)
             after = b - q
             np.maximum(after, 0.0, out=after)
             np.putmask(after, b < q * (1 - tol), -1.0)  # paid all they had: nothing left (and those gone already)
@@ -1022,7 +1153,9 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             if len(rows) == K:
                 stale[:, touched] = True
             else:
-                stale[np.ix_(rows, np.flatnonzero(touched))] = True
+                at = np.zeros(K, dtype=bool)
+                at[rows] = True
+                stale |= at[:, None] & touched
             for row in rows.tolist():
                 orders[row].append(s)
     return [None if failed[k] else orders[k] for k in range(K)]

@@ -203,7 +203,7 @@ def _mes_rule(name: str, election: Election, tie: TieBreaking) -> Outcome:
             run = _mes.MesRun([], [], [], None)
             share = None
         else:
-            run = _mes.run_mes(prof, share, details=True)
+            run = _mes.run_mes(prof, share, details=True, order=res.run.order)  # (add1's order is exact)
     else:
         share = Fraction(election.budget, prof.n_voters) if prof.n_voters else Fraction(0)
         info = {"voter_share": share}

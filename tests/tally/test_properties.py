@@ -85,6 +85,12 @@ def test_ballot_order_does_not_matter(e, rnd):
 
 def stepwise_add1(e, cost_utility, last):
     """add1 exactly as defined: run MES at every share b0, b0 + 1, ..."""
+    return stepwise_add1_steps(e, cost_utility, last)[0]
+
+
+def stepwise_add1_steps(e, cost_utility, last):
+    """:func:`stepwise_add1`'s winners, the units it added to the share, and whether it stopped only because
+    nothing could change any more."""
     prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
     b0 = Fraction(e.budget, len(e.ballots))
     costs = {p.id: p.cost for p in e.projects}
@@ -94,13 +100,13 @@ def stepwise_add1(e, cost_utility, last):
         winners = set(mes_module.winners_of(prof, mes_module.run_mes_exact(prof, b0 + t)))
         spent = sum(costs[p] for p in winners)
         if spent > e.budget:
-            return prev if prev is not None else set()
+            return (prev, t - 1, False) if prev is not None else (set(), t, False)
         if not last and all(spent + c > e.budget for p, c in costs.items() if p not in winners):
-            return winners
+            return winners, t, False
         if last and supported <= winners:
-            return winners
+            return winners, t, False
         if b0 + t >= sum(costs.values()):  # every supported project is funded from here on: nothing changes
-            return winners
+            return winners, t, True
         prev = winners
     raise AssertionError("did not stop")
 
@@ -110,6 +116,61 @@ def stepwise_add1(e, cost_utility, last):
 def test_add1_jumps_give_the_stepwise_outcome(e, cost_utility, last):
     name = ("mes-cost" if cost_utility else "mes") + ("+add1-last" if last else "+add1")
     assert set(run(name, e).winners) == stepwise_add1(e, cost_utility, last)
+
+
+@st.composite
+def one_project_ballots(draw):
+    """Elections where every ballot approves at most one project (no voter supports two projects)."""
+    m = draw(st.integers(1, 8))
+    ids = [str(i) for i in range(m)]
+    costs = draw(st.lists(st.integers(1, 60), min_size=m, max_size=m))
+    ballots = draw(st.lists(st.one_of(st.just(frozenset()), st.sampled_from(ids).map(lambda p: frozenset({p}))),
+                            min_size=1, max_size=14))
+    # a whole share half the time, so that supporters often hold a project's cost exactly at some step
+    budget = draw(st.integers(1, 10)) * len(ballots) if draw(st.booleans()) else draw(st.integers(1, 120))
+    return Election(tuple(Project(i, c) for i, c in zip(ids, costs, strict=True)), budget,
+                    tuple(ApprovalBallot(b) for b in ballots))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one_project_ballots(), st.booleans(), st.booleans())
+def test_add1_without_shared_supporters_gives_the_stepwise_outcome(e, cost_utility, last):
+    """The closed form used when no voter supports two projects (funded = supporters * share >= cost)."""
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
+    assert mes_module._disjoint(prof)
+    winners, increments, by_horizon = stepwise_add1_steps(e, cost_utility, last)
+    res = mes_module.add1(prof, e.budget, e.scale, last=last)
+    assert set(mes_module.winners_of(prof, res.run)) == winners
+    if not by_horizon:
+        assert res.increments == increments
+    if res.run is not None:
+        assert res.run.order == mes_module.run_mes_exact(prof, res.share).order
+
+
+def test_add1_without_shared_supporters_funds_a_project_at_the_step_its_supporters_hold_its_cost():
+    # share 5 + t: b (one voter, cost 9) is affordable from t = 4 exactly, where the outcome {a, b} is exhaustive;
+    # at t = 5, c would join and overspend
+    e = Election((Project("a", 6), Project("b", 9), Project("c", 10)), 20,
+                 tuple(ApprovalBallot(frozenset(p)) for p in ("a", "a", "b", "c")))
+    for name in ("mes+add1", "mes-cost+add1"):
+        assert set(run(name, e).winners) == {"a", "b"} == stepwise_add1(e, name == "mes-cost+add1", False)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(elections(max_projects=7, max_voters=9, max_cost=60),
+                 elections(max_projects=7, max_voters=9, max_cost=600)),  # completions of hundreds of steps
+       st.booleans(), st.booleans())
+def test_add1_stops_at_the_stepwise_share(e, cost_utility, last):
+    """The step add1 stops at (the share it reports) is the stepwise one, however many steps it skipped or ran ahead
+    of time (batches of float runs, probes far ahead, certified intervals)."""
+    winners, increments, by_horizon = stepwise_add1_steps(e, cost_utility, last)
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), cost_utility)
+    res = mes_module.add1(prof, e.budget, e.scale, last=last)
+    assert set(mes_module.winners_of(prof, res.run)) == winners
+    if not by_horizon:
+        assert res.increments == increments
+    if res.run is not None:  # the order the rule then prices exactly is the exact MES order at that share
+        assert res.run.order == mes_module.run_mes_exact(prof, res.share).order
 
 
 def test_add1_on_a_larger_random_election_matches_stepping():
