@@ -54,16 +54,21 @@ def _carries_no_code() -> bool:
     return not (request.form.get("receipt") or request.form.get("code"))
 
 
-_code_limited = limiter.shared_limit("20 per minute;200 per hour", scope="voting-receipt-codes", methods=["POST"],
-                                     exempt_when=_carries_no_code)
-_CODE_LIMITED = frozenset({"voting.ballot", "voting.review", "voting.confirm", "voting.change", "voting.check"})
+_shared_code_limit = limiter.shared_limit("20 per minute;200 per hour", scope="voting-receipt-codes",
+                                          methods=["POST"], exempt_when=_carries_no_code)
+_CODE_LIMITED: set[str] = set()  # the endpoints under that limit (see ``_ordinary_ballot``)
+
+
+def _code_limited(view):
+    _CODE_LIMITED.add(f"{bp.name}.{view.__name__}")
+    return _shared_code_limit(view)
 
 
 @limiter.request_filter
 def _ordinary_ballot() -> bool:
-    """Spare an ordinary ballot (no receipt code in it) the limiter's whole look-up, twice per request: on these
-    pages the only limit is ``_code_limited``, which exempts it anyway. Keep it so: a limit added to one of them
-    must go in this condition."""
+    """Spare an ordinary ballot (no receipt code in it) the limiter's whole look-up, twice per request: on the pages
+    under ``_code_limited`` that is the only limit, and it exempts such a request anyway. Keep it so: a limit added
+    to one of them must go in this condition."""
     return request.endpoint in _CODE_LIMITED and (request.method != "POST" or _carries_no_code())
 
 
@@ -208,6 +213,10 @@ def _fragment_key(cycle: Cycle, rules, envelope) -> str:
     parts = (services._rules_key(cycle), str(get_locale()), cycle.slug,
              tuple(getattr(rules, column) for column in services.RULE_COLUMNS),
              envelope.key, str(envelope.label), envelope.budget_cents, envelope.added, about)
+    return _cache_key(parts)
+
+
+def _cache_key(parts: tuple) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
@@ -258,8 +267,7 @@ def _resident_page(parts: tuple, render, holes: dict | None = None) -> str:
             or session.get("_flashes")):
         page = render()
     else:
-        key = hashlib.blake2b(repr((parts, str(get_locale()), unread_notifications(), request.full_path,
-                                    request.script_root)).encode(), digest_size=20).hexdigest()
+        key = _cache_key((parts, str(get_locale()), unread_notifications(), request.full_path, request.script_root))
         page = cache.get(key)
         if page is None:
             page = render().replace(generate_csrf(), _CSRF_HOLE)
