@@ -50,6 +50,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field, make_dataclass
 from datetime import timedelta
 
@@ -59,6 +60,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, literal, select, text, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -235,7 +237,13 @@ _STANDING = (select(CensusEntry, Participation)
                  Participation.voter_key == func.coalesce(literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash,
                                                           bindparam("account_key"))))
              .where(User.id == bindparam("user_id")))
-_INSERT_PARTICIPATION = insert(Participation.__table__)
+# The register row unless the voter has one: the unique (cycle, voter) index answers in the same statement, which
+# then inserts and returns nothing instead of failing. A failed statement would end the whole transaction on
+# PostgreSQL: the insert would need a savepoint around it (two more round trips per ballot) to ask who won.
+_INSERT_PARTICIPATION = {
+    dialect.__name__.rpartition(".")[2]: dialect.insert(Participation.__table__).on_conflict_do_nothing(
+        index_elements=["cycle_id", "voter_key"]).returning(Participation.__table__.c.id)
+    for dialect in (postgresql, sqlite)}
 _INSERT_BALLOT = insert(Ballot.__table__)
 _INSERT_CHOICE = insert(BallotChoice.__table__)
 
@@ -1104,33 +1112,31 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
     code = new_receipt_code()
     today = local_now().date()
     recorded_by = actor if channel in (VoteChannel.PHONE, VoteChannel.PAPER) else None
-    try:
-        with db.session.begin_nested():
-            rules = _frozen_rules(cycle)
-            if checked_with.frozen_at is None:  # this ballot froze the rules: who may vote is final only now
-                check_eligible(voter, cycle, rules)
-            errors = validate_ballot(rules, envelopes, choices_by_envelope)
-            if errors:
-                raise BallotInvalid(errors)
-            # Plain INSERT statements (no ORM objects: nothing reads these rows back in this transaction).
-            # The unique (cycle, voter) constraint answers at the first, before any ballot is written.
-            db.session.execute(_INSERT_PARTICIPATION, {
-                "cycle_id": cycle.id, "voter_key": voter.key, "channel": channel, "day": today,
-                "recorded_by_id": recorded_by.id if recorded_by is not None else None,
-                "station_id": station.id if station is not None else None})
-            ballots, choices = [], []
-            for envelope in envelopes:
-                ballot_id = secrets.token_hex(16)
-                ballots.append({"id": ballot_id, "cycle_id": cycle.id, "district_id": envelope.key,
-                                "receipt_hash": receipt_hash(cycle.id, envelope.key, code), "day": today})
-                choices += _choice_rows(ballot_id, rules.kind, choices_by_envelope.get(envelope.key))
-            db.session.execute(_INSERT_BALLOT, ballots)
-            if choices:
-                db.session.execute(_INSERT_CHOICE, choices)
-    except IntegrityError:
-        if participation_of(voter, cycle) is not None:  # a concurrent attempt won: the database said no
+    # Nothing below writes before the ballot is found valid, except the freeze of the rules by the cycle's first
+    # ballot: that one ballot keeps it in a savepoint, to undo if the ballot is refused.
+    with db.session.begin_nested() if checked_with.frozen_at is None else nullcontext():
+        rules = _frozen_rules(cycle)
+        if checked_with.frozen_at is None:  # this ballot froze the rules: who may vote is final only now
+            check_eligible(voter, cycle, rules)
+        errors = validate_ballot(rules, envelopes, choices_by_envelope)
+        if errors:
+            raise BallotInvalid(errors)
+        # Plain INSERT statements (no ORM objects: nothing reads these rows back in this transaction).
+        inserted = db.session.execute(_INSERT_PARTICIPATION[db.engine.dialect.name], {
+            "cycle_id": cycle.id, "voter_key": voter.key, "channel": channel, "day": today,
+            "recorded_by_id": recorded_by.id if recorded_by is not None else None,
+            "station_id": station.id if station is not None else None})
+        if inserted.first() is None:  # a concurrent attempt won: the unique index said so, before any ballot
             raise ServiceError(ALREADY_VOTED)
-        raise
+        ballots, choices = [], []
+        for envelope in envelopes:
+            ballot_id = secrets.token_hex(16)
+            ballots.append({"id": ballot_id, "cycle_id": cycle.id, "district_id": envelope.key,
+                            "receipt_hash": receipt_hash(cycle.id, envelope.key, code), "day": today})
+            choices += _choice_rows(ballot_id, rules.kind, choices_by_envelope.get(envelope.key))
+        db.session.execute(_INSERT_BALLOT, ballots)
+        if choices:
+            db.session.execute(_INSERT_CHOICE, choices)
     if channel != VoteChannel.WEB:
         # Who entered a vote for whom, where and through which channel; never the choices.
         details = {"voter": voter.key}

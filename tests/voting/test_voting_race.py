@@ -138,3 +138,46 @@ def test_a_vote_and_a_census_binding_of_one_account_at_once_leave_one_key(race_a
             keys = db.session.scalars(select(Participation.voter_key).where(
                 Participation.voter_key.in_([f"user:{voter_id}", f"census:{digest}"]))).all()
             assert keys == [f"census:{digest}"], keys
+
+
+def paper_attempt(app, barrier, staff_id: int, identifier: str, cycle_id: int, choices: dict) -> tuple[str, str]:
+    """What the polling station's confirmation does: find the person in the census, then record their ballot."""
+    from app.voting.census import find_entry
+
+    with app.app_context(), force_locale("en"):
+        staff = db.session.get(User, staff_id)
+        cycle = db.session.get(Cycle, cycle_id)
+        voter = services.voter_for_census(find_entry(identifier))
+        db.session.commit()
+        barrier.wait()
+        return committed("cast", lambda: services.cast(staff, cycle, choices, channel="paper", voter=voter))
+
+
+def test_one_person_online_and_on_paper_at_once_votes_once(race_app, committed_city):
+    """The resident votes online while staff record the same person's paper ballot: two accounts act, no lock is
+    shared, and the register's unique index decides. The other is told they have already voted; nothing of theirs
+    is written."""
+    from app.accounts.models import Role
+    from app.cycles.models import District
+    from app.voting.census import census_key
+    from tests.voting.conftest import make_census_entry
+
+    ids_, choices = committed_city
+    with race_app.app_context():
+        staff_id = make_user(Role.OFFICIAL).id
+        db.session.commit()
+    for round_number in range(1, ROUNDS + 1):
+        with race_app.test_request_context():
+            voter = make_user(district_id=ids_["district"])
+            entry = make_census_entry(f"BOOTH-{round_number}", db.session.get(District, ids_["district"]), user=voter)
+            voter_id, key = voter.id, census_key(entry)
+            db.session.commit()
+        online, booth = run_together(race_app, [(attempt, voter_id, ids_["cycle"], choices),
+                                                (paper_attempt, staff_id, f"BOOTH-{round_number}", ids_["cycle"],
+                                                 choices)])
+        assert sorted([online[0], booth[0]]) == ["cast", "refused"], (online, booth)
+        assert "You have already voted in this budget." in {online[1], booth[1]}
+        with race_app.app_context():
+            assert db.session.scalars(select(Participation.voter_key)
+                                      .where(Participation.voter_key == key)).all() == [key]
+        assert totals(race_app) == (round_number, 2 * round_number, 5 * round_number)
