@@ -34,6 +34,7 @@ Outputs (databases, cookies, Lua script, logs) go to ``benchmarks/out/ballots/``
 import argparse
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -259,18 +260,31 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
     raise SystemExit("gunicorn did not start: see benchmarks/out/ballots/gunicorn.log")
 
 
-def workers_cpu(server: subprocess.Popen) -> float:
-    """CPU seconds (user + system) used so far by gunicorn's workers, from /proc: on a shared machine the CPU a
-    request costs the server is steadier than requests per second, which follow the load of everything else."""
+def processes_cpu(chosen) -> float:
+    """CPU seconds (user + system) used so far by the processes for which ``chosen(name, parent pid)`` is true,
+    from /proc."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # a process that ended meanwhile
+            name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):  # a process that ended meanwhile
             continue
-        if int(fields[1]) == server.pid:  # parent pid; then utime and stime (fields 14 and 15 of proc(5))
+        fields = rest.split()
+        if chosen(name, int(fields[1])):  # parent pid; then utime and stime (fields 14 and 15 of proc(5))
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu(server: subprocess.Popen) -> float:
+    """CPU seconds used so far by gunicorn's workers: on a shared machine the CPU a request costs the server is
+    steadier than requests per second, which follow the load of everything else."""
+    return processes_cpu(lambda _name, parent: parent == server.pid)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by PostgreSQL's processes on this machine (0 with SQLite, which runs in the
+    workers): the two cores are shared by wrk, the workers and the database."""
+    return processes_cpu(lambda name, _parent: name == "postgres")
 
 
 def requests_done(output: str) -> int:
@@ -286,8 +300,15 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
+WRK_CPU = []  # CPU seconds of each wrk run, in order
+
+
 def wrk(args: list[str]) -> str:
-    return subprocess.run(["wrk", *args], capture_output=True, text=True, check=True).stdout  # noqa: S603, S607
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = subprocess.run(["wrk", *args], capture_output=True, text=True, check=True).stdout  # noqa: S603, S607
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    WRK_CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return output
 
 
 def requests_per_second(output: str) -> float:
@@ -350,13 +371,17 @@ def bench(url: str, label: str, args) -> dict:
         wrk(["-t", "2", "-c", "4", "-d", "2s", f"http://127.0.0.1:{port}/healthz"])  # warm-up
         before = loadavg()
         print(f"[{label}] trivial endpoint, {args.clients} clients, {args.duration} s...", flush=True)
-        cpu = workers_cpu(server)
+        cpu, database = workers_cpu(server), postgres_cpu()
         trivial = run_trivial(port, args.clients, args.duration)
-        trivial["cpu_ms"] = (workers_cpu(server) - cpu) * 1000 / max(1, trivial["requests"])
+        count = max(1, trivial["requests"])
+        trivial["cpu_ms"] = (workers_cpu(server) - cpu) * 1000 / count
+        trivial["db_ms"], trivial["wrk_ms"] = (postgres_cpu() - database) * 1000 / count, WRK_CPU[-1] * 1000 / count
         print(f"[{label}] ballots, {args.clients} clients, {args.duration} s...", flush=True)
-        cpu = workers_cpu(server)
+        cpu, database = workers_cpu(server), postgres_cpu()
         ballots = run_ballots(port, lines, args.clients, args.duration)
-        ballots["cpu_ms"] = (workers_cpu(server) - cpu) * 1000 / max(1, ballots["requests"] / 2)
+        count = max(1, ballots["requests"] / 2)
+        ballots["cpu_ms"] = (workers_cpu(server) - cpu) * 1000 / count
+        ballots["db_ms"], ballots["wrk_ms"] = (postgres_cpu() - database) * 1000 / count, WRK_CPU[-1] * 1000 / count
         after = loadavg()
     finally:
         stop_server(server)
@@ -398,6 +423,8 @@ def report(results: list[dict], args) -> None:
         print(f"  CPU of gunicorn's workers: {r['trivial']['cpu_ms']:.2f} ms per healthz request, "
               f"{b['cpu_ms']:.2f} ms per ballot (page + confirmation); the CPU ratio is the throughput ratio the "
               f"server would reach on cores of its own (wrk's share left aside)")
+        print(f"  CPU on the same cores, per healthz request / per ballot: PostgreSQL {r['trivial']['db_ms']:.2f} / "
+              f"{b['db_ms']:.2f} ms, wrk {r['trivial']['wrk_ms']:.2f} / {b['wrk_ms']:.2f} ms")
         consistent = c["participations"] == c["city_ballots"] == c["district_ballots"]
         print(f"  participations == ballots in each envelope: {consistent}")
 

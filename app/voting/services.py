@@ -194,7 +194,11 @@ class ReceiptBallot:
 
 def voter_key(user) -> str:
     """The key of an account that has bound no census entry."""
-    return f"user:{user.id}"
+    return account_key(user.id)
+
+
+def account_key(user_id: int) -> str:
+    return f"user:{user_id}"
 
 
 def voter_for_account(user) -> Voter:
@@ -228,15 +232,37 @@ def voter_of(who) -> Voter | None:
 # The statements a ballot runs on every page and cast, built once with bound parameters: building a statement and
 # its cache key costs more than running it (SQLAlchemy then finds the compiled form in its cache).
 _LOCK_ACCOUNT = select(User.id).where(User.id == bindparam("user_id")).with_for_update()
-_STANDING = (select(CensusEntry, Participation)
-             .select_from(User)
-             .outerjoin(CensusEntry, CensusEntry.user_id == User.id)
-             .outerjoin(Participation, and_(
-                 Participation.cycle_id == bindparam("cycle_id"),
-                 # The entry's key when the account has bound one (NULL without an entry), else the account's.
-                 Participation.voter_key == func.coalesce(literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash,
-                                                          bindparam("account_key"))))
-             .where(User.id == bindparam("user_id")))
+
+
+def _joined_standing(statement):
+    """``statement``, on the user's row, joined to what ``account_standing`` reads: the census entry bound to the
+    account, if any, and the register row of the voter in the cycle ``cycle_id``."""
+    return (statement
+            .outerjoin(CensusEntry, CensusEntry.user_id == User.id)
+            .outerjoin(Participation, and_(
+                Participation.cycle_id == bindparam("cycle_id"),
+                # The entry's key when the account has bound one (NULL without an entry), else the account's.
+                Participation.voter_key == func.coalesce(literal(census.CENSUS_PREFIX) + CensusEntry.identifier_hash,
+                                                         bindparam("account_key")))))
+
+
+_STANDING = _joined_standing(select(CensusEntry, Participation).select_from(User)).where(
+    User.id == bindparam("user_id"))
+
+
+def with_standing(user_statement):
+    """The user loader's statement (``accounts.views.signed_in``) reading the account's standing too: its census
+    entry and register row as two more columns (parameters ``cycle_id`` and ``account_key``), for a page that
+    reads them at once (``remember_standing``)."""
+    return _joined_standing(user_statement.add_columns(CensusEntry, Participation))
+
+
+def locking(user_statement):
+    """The user loader's statement taking the account's row for the rest of the transaction, as the lock of
+    ``account_standing`` does (PostgreSQL), for a page whose first read is the one that casts (``remember_lock``)."""
+    return user_statement.with_for_update(of=User)
+
+
 # The register row unless the voter has one: the unique (cycle, voter) index answers in the same statement, which
 # then inserts and returns nothing instead of failing. A failed statement would end the whole transaction on
 # PostgreSQL: the insert would need a savepoint around it (two more round trips per ballot) to ask who won.
@@ -256,37 +282,49 @@ def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Par
     already holds the whole database): binding a census entry locks the account too (``census.bind_census``), so a
     vote and a binding of the same account never interleave, and the vote is recorded under the key the account has
     once both are done. The lock is its own statement: a row locked by the reading query itself would be re-read
-    after the binding commits, but the census entry joined to it would not (PostgreSQL re-checks only locked rows)."""
-    if lock:
-        # Read under the lock once per transaction: the confirmation page reads it to build the ballot, then the
-        # cast (same transaction, the lock held) takes that read again instead of repeating it.
-        seen = db.session.info.get("locked_standing")
-        if seen is not None and seen[0] is db.session().get_transaction() and seen[1] == (user.id, cycle.id):
-            return seen[2]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
+    after the binding commits, but the census entry joined to it would not (PostgreSQL re-checks only locked rows).
+
+    A read is taken again only while nothing has been written since in its transaction (a vote, a census binding)
+    and, when ``lock`` is asked, if it was read under the lock: the confirmation page reads the standing to build
+    the ballot, then the cast (same transaction, the lock held) reuses that read."""
+    key = (user.id, cycle.id)
+    transaction = db.session().get_transaction()
+    seen = db.session.info.get("standing")
+    if seen is not None and seen[0] is transaction and seen[1] == key and (seen[3] or not lock):
+        return seen[2]
+    locked = db.session.info.get("locked_account")
+    if lock and db.engine.dialect.name == "postgresql" and (locked is None or locked != (transaction, user.id)):
+        db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
     row = db.session.execute(_STANDING, {"cycle_id": cycle.id, "account_key": voter_key(user),
                                          "user_id": user.id}).first()
-    entry, participation = row if row is not None else (None, None)
+    return remember_standing(user, cycle, *(row if row is not None else (None, None)), locked=lock)
+
+
+def remember_standing(user, cycle: Cycle, entry: CensusEntry | None, participation: Participation | None,
+                      locked: bool = False) -> tuple[Voter, Participation | None]:
+    """Keep the standing read (by ``account_standing`` or with the user, see ``with_standing``) for the rest of
+    the transaction, until a write. ``locked``: read after the lock was taken."""
     standing = _account_voter(user, entry), participation
-    if lock:
-        db.session.info["locked_standing"] = (db.session().get_transaction(), (user.id, cycle.id), standing)
+    db.session.info["standing"] = (db.session().get_transaction(), (user.id, cycle.id), standing, locked)
     return standing
 
 
-def _forget_locked_standing(session, *_args) -> None:
-    session.info.pop("locked_standing", None)
+def remember_lock(user) -> None:
+    """The account's row was locked in this transaction (``locking``): ``account_standing`` need not lock it."""
+    db.session.info["locked_account"] = (db.session().get_transaction(), user.id)
 
 
-def _forget_locked_standing_on_write(state) -> None:
+def _forget_standing(session, *_args) -> None:
+    session.info.pop("standing", None)
+
+
+def _forget_standing_on_write(state) -> None:
     if not state.is_select:
-        _forget_locked_standing(state.session)
+        _forget_standing(state.session)
 
 
-# A locked read of the standing is taken again only while nothing has been written since in its transaction (a
-# vote, a census binding): any write through the session forgets it.
-event.listen(Session, "before_flush", _forget_locked_standing)
-event.listen(Session, "do_orm_execute", _forget_locked_standing_on_write)
+event.listen(Session, "before_flush", _forget_standing)
+event.listen(Session, "do_orm_execute", _forget_standing_on_write)
 
 
 def participation_of(who, cycle: Cycle) -> Participation | None:

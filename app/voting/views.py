@@ -34,6 +34,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from app.accounts.models import Role
+from app.accounts.views import read_with_user, signed_in
 from app.core.errors import NotAllowed, ServiceError
 from app.core.permissions import require
 from app.core.transactions import begin_write, commit, end_reads, write_from_here
@@ -90,6 +91,27 @@ def _ballot_cycle(slug: str) -> Cycle:
     if cycle.ballot_frozen_at is None:  # the first voter freezes the ballot (``_voter_envelopes``): a write
         cycle = get_cycle_by_slug(slug) or abort(404)
     return cycle
+
+
+@read_with_user("voting.ballot")
+def _standing_with_user(user_id: int):
+    """Every voter loads the ballot page, which reads their standing in the cycle: it comes with the user, in the
+    loader's statement (one round trip fewer)."""
+    cycle = get_cycle_by_slug(request.view_args.get("slug", ""), current_app.config["CYCLE_CACHE_SECONDS"])
+    if cycle is None:
+        return None
+    return (services.with_standing(signed_in()), {"cycle_id": cycle.id, "account_key": services.account_key(user_id)},
+            lambda row: services.remember_standing(row[0], cycle, row[2], row[3]))
+
+
+@read_with_user("voting.confirm")
+def _locking_user(_user_id: int):
+    """Confirming casts a vote, whose first step locks the voter's account on PostgreSQL (see
+    ``services.account_standing``): the loader's statement takes that lock (one round trip fewer). The standing is
+    read after it, in a statement of its own."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return services.locking(signed_in()), {}, lambda row: services.remember_lock(row[0])
 
 
 def _no_store(response):
