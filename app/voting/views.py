@@ -11,6 +11,7 @@ Paper ballots use these same pages, form and checks: polling-station staff reach
 which travels like the receipt code; the vote is then cast for that person, channel paper, by the staff member.
 """
 
+import functools
 import hashlib
 from functools import partial
 
@@ -93,6 +94,11 @@ def _ballot_cycle(slug: str) -> Cycle:
     return cycle
 
 
+# Built once each (building a statement and its cache key costs more than running it).
+_user_and_standing = functools.cache(lambda: services.with_standing(signed_in()))
+_locked_user = functools.cache(lambda: services.locking(signed_in()))
+
+
 @read_with_user("voting.ballot")
 def _standing_with_user(user_id: int):
     """Every voter loads the ballot page, which reads their standing in the cycle: it comes with the user, in the
@@ -100,7 +106,7 @@ def _standing_with_user(user_id: int):
     cycle = get_cycle_by_slug(request.view_args.get("slug", ""), current_app.config["CYCLE_CACHE_SECONDS"])
     if cycle is None:
         return None
-    return (services.with_standing(signed_in()), {"cycle_id": cycle.id, "account_key": services.account_key(user_id)},
+    return (_user_and_standing(), {"cycle_id": cycle.id, "account_key": services.account_key(user_id)},
             lambda row: services.remember_standing(row[0], cycle, row[2], row[3]))
 
 
@@ -111,7 +117,7 @@ def _locking_user(_user_id: int):
     read after it, in a statement of its own."""
     if db.engine.dialect.name != "postgresql":
         return None
-    return services.locking(signed_in()), {}, lambda row: services.remember_lock(row[0])
+    return _locked_user(), {}, lambda row: services.remember_lock(row[0])
 
 
 def _no_store(response):
