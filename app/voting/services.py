@@ -60,7 +60,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, literal, select, text, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -265,11 +264,15 @@ def locking(user_statement):
 
 # The register row unless the voter has one: the unique (cycle, voter) index answers in the same statement, which
 # then inserts and returns nothing instead of failing. A failed statement would end the whole transaction on
-# PostgreSQL: the insert would need a savepoint around it (two more round trips per ballot) to ask who won.
-_INSERT_PARTICIPATION = {
-    dialect.__name__.rpartition(".")[2]: dialect.insert(Participation.__table__).on_conflict_do_nothing(
-        index_elements=["cycle_id", "voter_key"]).returning(Participation.__table__.c.id)
-    for dialect in (postgresql, sqlite)}
+# PostgreSQL: the insert would need a savepoint around it (two more round trips per ballot) to ask who won. Written
+# out, as PostgreSQL and SQLite (3.35 and later) both read it: SQLAlchemy's ``on_conflict_do_nothing`` constructs
+# have no cache key and would be compiled again at every ballot.
+_INSERT_PARTICIPATION = text(
+    "INSERT INTO participation (cycle_id, voter_key, channel, recorded_by_id, station_id, day) "
+    "VALUES (:cycle_id, :voter_key, :channel, :recorded_by_id, :station_id, :day) "
+    "ON CONFLICT (cycle_id, voter_key) DO NOTHING RETURNING id"
+).bindparams(*(bindparam(column.name, type_=column.type) for column in Participation.__table__.c
+               if column.name in {"cycle_id", "voter_key", "channel", "recorded_by_id", "station_id", "day"}))
 _INSERT_BALLOT = insert(Ballot.__table__)
 _INSERT_CHOICE = insert(BallotChoice.__table__)
 
@@ -1160,7 +1163,7 @@ def cast(actor, cycle: Cycle, choices_by_envelope: dict, channel=VoteChannel.WEB
         if errors:
             raise BallotInvalid(errors)
         # Plain INSERT statements (no ORM objects: nothing reads these rows back in this transaction).
-        inserted = db.session.execute(_INSERT_PARTICIPATION[db.engine.dialect.name], {
+        inserted = db.session.execute(_INSERT_PARTICIPATION, {
             "cycle_id": cycle.id, "voter_key": voter.key, "channel": channel, "day": today,
             "recorded_by_id": recorded_by.id if recorded_by is not None else None,
             "station_id": station.id if station is not None else None})

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine.default import CACHE_HIT
 
 from app.accounts.models import Role
 from app.core.clock import local_now
@@ -40,16 +41,27 @@ def account_lock() -> int:
     return 1 if _db.engine.dialect.name == "postgresql" else 0
 
 
+class Seen(list):
+    """The statements run, and (``compiled``) those that SQLAlchemy compiled anew instead of finding them in its
+    cache: compiling one costs more than running it."""
+
+    def __init__(self):
+        super().__init__()
+        self.compiled = []
+
+
 @contextmanager
 def statements(savepoints: bool = True):
     """The statements run inside the block. ``savepoints=False`` leaves out savepoints, for requests of the test
     client: the rolled-back test session runs each of them in a savepoint of its own."""
-    seen = []
+    seen = Seen()
     counted = {"SELECT", "INSERT", "UPDATE", "DELETE"} | ({"SAVEPOINT", "RELEASE"} if savepoints else set())
 
-    def count(_conn, _cursor, statement, *_args):
+    def count(_conn, _cursor, statement, _parameters, context, _many):
         if statement.lstrip().split(None, 1)[0].upper() in counted:
             seen.append(" ".join(statement.split()))
+            if context.compiled is not None and context.cache_hit is not CACHE_HIT:
+                seen.compiled.append(seen[-1])
 
     event.listen(_db.engine, "before_cursor_execute", count)
     try:
@@ -116,8 +128,10 @@ def test_a_ballot_through_the_pages_costs_a_fixed_number_of_statements(db, clien
     with statements(savepoints=False) as seen:
         page = client.get(f"/vote/{city.slug}", headers=EN).get_data(as_text=True)
     assert len(seen) <= BALLOT_PAGE_STATEMENTS, "\n".join(seen)
+    assert seen.compiled == []
     data["csrf_token"] = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     with statements(savepoints=False) as seen:
         receipt_in(client.post(f"/vote/{city.slug}/confirm", data=data, headers=EN).get_data(as_text=True))
     assert len(seen) <= CONFIRM_STATEMENTS, "\n".join(seen)
+    assert seen.compiled == []
     assert ("FOR UPDATE" in seen[0]) == (_db.engine.dialect.name == "postgresql"), seen[0]
