@@ -9,7 +9,11 @@ the same server:
 2. ballots, with wrk and a Lua script, one connection per wrk thread: each ballot is a signed-in voter loading the
    ballot page (GET, the CSRF token read from the form), then posting the confirmation with 3 city-wide projects and
    2 of their district's (POST ``/vote/<slug>/confirm``), until the receipt page comes back. The script times each
-   ballot (GET + POST) and each voter votes once.
+   ballot (GET + POST) and each voter votes once. Each client starts its next ballot as soon as the last is done:
+   the server is saturated, and a ballot's latency is mostly its wait behind the others (32 clients / ballots per
+   second, by Little's law);
+3. with ``--paced R``, ballots again (the other half of the voters) at R per second in all, each client starting
+   one at regular intervals: the latency a voter sees below saturation, timed from when each ballot was due.
 
 The server runs as configured for production: the ballot's pages take the cycle and its projects' themes and photos
 from each worker's copy, read again every ``CYCLE_CACHE_SECONDS`` (2 s), and each ballot is still checked and cast
@@ -175,6 +179,18 @@ local function now_us()
   return tonumber(ts.tv_sec) * 1000000 + tonumber(ts.tv_nsec) / 1000
 end
 
+-- Paced runs (@INTERVAL_US@ > 0): each client starts a ballot every @INTERVAL_US@ microseconds, at a random offset,
+-- and a ballot is timed from the moment it was due (a late start counts in its latency: no coordinated omission).
+local interval = @INTERVAL_US@
+local due = nil
+
+function delay()
+  if interval == 0 or state ~= "get" then return 0 end
+  if due == nil then due = now_us() + math.random() * interval end
+  local wait = due - now_us()
+  return wait > 0 and wait / 1000 or 0
+end
+
 local counter = 0
 function setup(thread)
   thread:set("tid", counter)
@@ -210,6 +226,10 @@ end
 function request()
   if state == "get" then
     t0 = now_us()
+    if interval > 0 and due ~= nil then
+      t0 = math.min(t0, due)
+      due = due + interval
+    end
     return wrk.format("GET", "/vote/@SLUG@", {["Cookie"] = cookie, ["User-Agent"] = "@UA@"})
   end
   return wrk.format("POST", "/vote/@SLUG@/confirm",
@@ -320,14 +340,17 @@ def wrk_percentile(output: str, percent: str) -> str:
     return match.group(1) if match else "?"
 
 
-def run_ballots(port: int, lines: list[str], clients: int, duration: int) -> dict:
+def run_ballots(port: int, lines: list[str], clients: int, duration: int, rate: float = 0) -> dict:
+    """Ballots as fast as the server answers (``rate`` 0: each client starts its next ballot when the last one is
+    done), or ``rate`` ballots per second in all, spread over the clients."""
     for old in OUT.glob("lat-*.txt"):
         old.unlink()
     cookies = OUT / "voters.txt"
     cookies.write_text("\n".join(lines) + "\n")
     script = OUT / "ballot.lua"
     script.write_text(LUA.replace("@COOKIES@", str(cookies)).replace("@THREADS@", str(clients))
-                      .replace("@OUT@", str(OUT / "lat-")).replace("@SLUG@", SLUG).replace("@UA@", USER_AGENT))
+                      .replace("@OUT@", str(OUT / "lat-")).replace("@SLUG@", SLUG).replace("@UA@", USER_AGENT)
+                      .replace("@INTERVAL_US@", str(round(clients / rate * 1e6) if rate else 0)))
     output = wrk(["-t", str(clients), "-c", str(clients), "-d", f"{duration}s", "--timeout", "10s", "--latency",
                   "-s", str(script), f"http://127.0.0.1:{port}"])
     (OUT / "wrk-ballots.txt").write_text(output)
@@ -378,15 +401,21 @@ def bench(url: str, label: str, args) -> dict:
         trivial["db_ms"], trivial["wrk_ms"] = (postgres_cpu() - database) * 1000 / count, WRK_CPU[-1] * 1000 / count
         print(f"[{label}] ballots, {args.clients} clients, {args.duration} s...", flush=True)
         cpu, database = workers_cpu(server), postgres_cpu()
-        ballots = run_ballots(port, lines, args.clients, args.duration)
+        ballots = run_ballots(port, lines[:len(lines) // 2] if args.paced else lines, args.clients, args.duration)
         count = max(1, ballots["requests"] / 2)
         ballots["cpu_ms"] = (workers_cpu(server) - cpu) * 1000 / count
         ballots["db_ms"], ballots["wrk_ms"] = (postgres_cpu() - database) * 1000 / count, WRK_CPU[-1] * 1000 / count
+        paced = None
+        if args.paced:
+            print(f"[{label}] ballots at {args.paced:g} per second, {args.clients} clients, {args.duration} s...",
+                  flush=True)
+            paced = run_ballots(port, lines[len(lines) // 2:], args.clients, args.duration, args.paced)
         after = loadavg()
     finally:
         stop_server(server)
     checks = verify(url)
-    return {"label": label, "trivial": trivial, "ballots": ballots, "checks": checks, "load": f"{before} → {after}"}
+    return {"label": label, "trivial": trivial, "ballots": ballots, "checks": checks, "load": f"{before} → {after}",
+            "paced": paced}
 
 
 def report(results: list[dict], args) -> None:
@@ -414,9 +443,10 @@ def report(results: list[dict], args) -> None:
         print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
     for r in results:
         b, c = r["ballots"], r["checks"]
+        paced_count = f" + {r['paced']['ballots']} paced" if r["paced"] else ""
         print(f"{r['label']}: healthz p50 {r['trivial']['p50']} p99 {r['trivial']['p99']}; ballots completed "
-              f"{b['ballots']} (the database has {c['participations']} participations: ballots still in flight when "
-              f"wrk stopped are committed too); socket errors: {b['socket_errors']}; voters exhausted by "
+              f"{b['ballots']}{paced_count} (the database has {c['participations']} participations: ballots still in "
+              f"flight when wrk stopped are committed too); socket errors: {b['socket_errors']}; voters exhausted by "
               f"{b['exhausted']} clients")
         if b["errors"]:
             print(f"  first errors: {b['errors'][:5]}")
@@ -427,6 +457,11 @@ def report(results: list[dict], args) -> None:
               f"{b['db_ms']:.2f} ms, wrk {r['trivial']['wrk_ms']:.2f} / {b['wrk_ms']:.2f} ms")
         consistent = c["participations"] == c["city_ballots"] == c["district_ballots"]
         print(f"  participations == ballots in each envelope: {consistent}")
+        paced = r["paced"]
+        if paced:
+            errors = len(paced["errors"]) + paced["non_2xx"] + (0 if paced["socket_errors"] == "none" else 1)
+            print(f"  paced at {args.paced:g} ballots/s: {paced['per_second']:.1f} ballots/s done, p50 "
+                  f"{paced['p50']:.0f} ms, p99 {paced['p99']:.0f} ms (from when each ballot was due), {errors} errors")
 
 
 # --- Profiling the cast path in process -----------------------------------------------------------------------------
@@ -487,6 +522,9 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--paced", type=float, default=0,
+                        help="then also cast this many ballots per second in all (half the voters), for latency "
+                             "below saturation")
     parser.add_argument("--profile", type=int, default=0, help="cast this many ballots in process under cProfile")
     parser.add_argument("--sort", default="cumulative", help="how --profile sorts (cumulative, tottime...)")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)  # run inside with-postgres.sh
@@ -513,7 +551,7 @@ def main() -> None:
     if args.database in ("postgresql", "both"):
         inner = [sys.executable, __file__, "--inner", *[f"--{k}={v}" for k, v in (
             ("duration", args.duration), ("clients", args.clients), ("voters", args.voters),
-            ("workers", args.workers), ("threads", args.threads))]]
+            ("workers", args.workers), ("threads", args.threads), ("paced", args.paced))]]
         subprocess.run(["bash", str(ROOT / "tools" / "with-postgres.sh"), str(args.pg_port), *inner],  # noqa: S603, S607
                        check=True)
 
