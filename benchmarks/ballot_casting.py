@@ -172,6 +172,7 @@ local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
 int clock_gettime(int clk_id, bench_timespec *tp);
+int nanosleep(const bench_timespec *req, bench_timespec *rem);
 ]]
 local ts = ffi.new("bench_timespec")
 local function now_us()
@@ -179,16 +180,21 @@ local function now_us()
   return tonumber(ts.tv_sec) * 1000000 + tonumber(ts.tv_nsec) / 1000
 end
 
--- Paced runs (@INTERVAL_US@ > 0): each client starts a ballot every @INTERVAL_US@ microseconds, at a random offset,
--- and a ballot is timed from the moment it was due (a late start counts in its latency: no coordinated omission).
+-- Paced runs (@INTERVAL_US@ > 0): each client starts a ballot every @INTERVAL_US@ microseconds, the clients spread
+-- evenly over the interval, and a ballot is timed from the moment it was due (a late start counts in its latency: no
+-- coordinated omission). A client waits by sleeping its own thread (one connection per wrk thread), not through
+-- wrk's delay(), which let requests and responses fall out of step.
 local interval = @INTERVAL_US@
 local due = nil
+local pause = ffi.new("bench_timespec")
 
-function delay()
-  if interval == 0 or state ~= "get" then return 0 end
-  if due == nil then due = now_us() + math.random() * interval end
-  local wait = due - now_us()
-  return wait > 0 and wait / 1000 or 0
+local function wait_until(moment)
+  local left = moment - now_us()
+  if left > 0 then
+    pause.tv_sec = math.floor(left / 1000000)
+    pause.tv_nsec = math.floor(left % 1000000) * 1000
+    ffi.C.nanosleep(pause, nil)
+  end
 end
 
 local counter = 0
@@ -226,8 +232,10 @@ end
 function request()
   if state == "get" then
     t0 = now_us()
-    if interval > 0 and due ~= nil then
-      t0 = math.min(t0, due)
+    if interval > 0 then
+      if due == nil then due = t0 + interval * (tid + 0.5) / @THREADS@ end
+      wait_until(due)
+      t0 = due
       due = due + interval
     end
     return wrk.format("GET", "/vote/@SLUG@", {["Cookie"] = cookie, ["User-Agent"] = "@UA@"})
@@ -236,6 +244,10 @@ function request()
                     {["Cookie"] = cookie, ["User-Agent"] = "@UA@",
                      ["Content-Type"] = "application/x-www-form-urlencoded"},
                     "csrf_token=" .. token .. "&" .. choices)
+end
+
+function title(body)
+  return ((body or ""):match("<title>([^<]*)</title>") or "?"):gsub("%s+", "_")
 end
 
 function response(status, headers, body)
@@ -247,7 +259,7 @@ function response(status, headers, body)
   if state == "get" then
     token = status == 200 and body:match('name="csrf_token" type="hidden" value="([^"]+)"')
     if not token then
-      out:write("error_get ", status, " ", now_us() - t0, "\n")
+      out:write("error_get ", status, " ", now_us() - t0, " ", title(body), "\n")
       next_voter()
       return
     end
@@ -255,7 +267,7 @@ function response(status, headers, body)
     return
   end
   local ok = status == 200 and body:find('class="receipt-code"', 1, true)
-  out:write(ok and "ok " or "error_post ", status, " ", now_us() - t0, "\n")
+  out:write(ok and "ok " or "error_post ", status, " ", now_us() - t0, ok and "" or " " .. title(body), "\n")
   next_voter()
 end
 """
@@ -357,13 +369,13 @@ def run_ballots(port: int, lines: list[str], clients: int, duration: int, rate: 
     ok, errors, exhausted = [], [], 0
     for path in OUT.glob("lat-*.txt"):
         for line in path.read_text().splitlines():
-            kind, status, micros = line.split()
+            kind, status, micros, *what = line.split()
             if kind == "ok":
                 ok.append(float(micros) / 1000)
             elif kind == "exhausted":
                 exhausted += 1
             else:
-                errors.append(f"{kind} {status}")
+                errors.append(f"{kind} {status} {' '.join(what)}")
     socket_errors = re.search(r"Socket errors: (.*)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     ok.sort()
@@ -460,6 +472,8 @@ def report(results: list[dict], args) -> None:
         paced = r["paced"]
         if paced:
             errors = len(paced["errors"]) + paced["non_2xx"] + (0 if paced["socket_errors"] == "none" else 1)
+            if paced["errors"]:
+                print(f"  first paced errors: {paced['errors'][:5]}")
             print(f"  paced at {args.paced:g} ballots/s: {paced['per_second']:.1f} ballots/s done, p50 "
                   f"{paced['p50']:.0f} ms, p99 {paced['p99']:.0f} ms (from when each ballot was due), {errors} errors")
 
@@ -529,6 +543,9 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="how --profile sorts (cumulative, tottime...)")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)  # run inside with-postgres.sh
     args = parser.parse_args()
+    if args.paced and args.clients / args.paced >= 2:
+        parser.error("--paced must be at least half --clients: each client waits clients / paced seconds between "
+                     "ballots, and gunicorn closes a connection idle for 2 s (its keep-alive)")
     OUT.mkdir(parents=True, exist_ok=True)
     if args.profile:
         profile(args.profile, args.sort)
