@@ -734,13 +734,15 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     spent_on = {True: [0.0, 0], False: [0.0, 0]}  # estimated cost (:func:`_cost`) and runs, of interval checks and
     # of float steps: from counts of the work done, not from timers, so that the same election takes the same path
     ahead: list = []  # float orders of the next steps, computed together (:func:`float_orders`)
-    # batches of float steps grow four-fold from BATCH_MIN to ``batch_max`` (BATCH_MAX, up to four times that on tiny
-    # profiles, whose batches cost mostly per call; the budgets they hold: BATCH_CELLS), but not much past the step at
-    # which spending, rising as it did so far, would reach the budget
+    # batches of float steps grow four-fold, from FIRST_BATCH (fewer when they would hold more than FIRST_CELLS
+    # budgets, at least BATCH_MIN) to ``batch_max`` (BATCH_MAX, up to four times that on tiny profiles, whose batches
+    # cost mostly per call; the budgets they hold: BATCH_CELLS), but not much past the step at which spending, rising
+    # as it did so far, would reach the budget
     batch_max = max(BATCH_MIN, min(max(BATCH_MAX, min(4 * BATCH_MAX, PROBE_CELLS * 2 // max(prof.n_groups, 1))),
                                    BATCH_CELLS // max(prof.n_groups, 1)))
-    batch = BATCH_MIN
+    batch = max(BATCH_MIN, min(FIRST_BATCH, FIRST_CELLS // max(prof.n_groups, 1)))
     calls: list[tuple[int, float]] = []  # (shares, estimated cost) of each float batch
+    float_cells = 0  # budgets visited by float batches
     # each batch run before any is known also runs a few steps far ahead (PROBES): the first of those whose outcome
     # ends the completion bounds the steps to run (the completion ends there or before), with its outcome
     bound: tuple[int, list[int]] | None = None
@@ -787,6 +789,7 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                         going_on = u
                 del ahead[size:]
                 calls.append((size + len(probes), _cost(cells=work[0], steps=work[1])))
+                float_cells += work[0]
                 spent_on[False][0] += calls[-1][1]
                 spent_on[False][1] += size + len(probes)
                 batch = min(4 * batch, batch_max)
@@ -805,12 +808,15 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
         # every run gives the outcome at t whether the check passes or not, so no run is wasted: on success jump
         # past the certified span and try twice as far; on failure move one step and try a quarter as far. An
         # interval check pays off only over more steps than the float runs it replaces would cost (``worth``,
-        # from the estimated cost of each so far, CERTIFY_MIN before any check): step with float runs until the
-        # order has stayed the same for half that many steps. (Costs only pick which exact path to take.)
+        # from the estimated cost of each so far, at least CERTIFY_MIN): step with float runs until the order has
+        # stayed the same for half that many steps. (Costs only pick which exact path to take.)
         (c_cost, c_runs), (f_cost, f_runs) = spent_on[True], spent_on[False]
         worth = CERTIFY_MIN
-        if c_runs and f_runs and f_cost > 0:
-            worth = max(CERTIFY_MIN, 2 * int(c_cost / c_runs / (f_cost / f_runs)))
+        if f_runs and f_cost > 0:
+            if not c_runs:  # before any check, one taken to visit a class per budget that a float step visits
+                c_cost, c_runs = _cost(exact=float_cells // f_runs), 1
+            if c_runs:
+                worth = max(CERTIFY_MIN, 2 * int(c_cost / c_runs / (f_cost / f_runs)))
         if ok:
             prev = (order[:], t + guess)  # the same outcome up to t + guess
             t += guess + step
@@ -847,8 +853,11 @@ def _cost(*, cells: int = 0, steps: int = 0, exact: int | None = None) -> float:
 # steps probed ahead of a batch, in multiples of its size, while the batch and its probes hold at most PROBE_CELLS
 # budgets (on large profiles a probe costs as much as a batch of small size)
 PROBES, PROBE_CELLS = (2, 4, 8, 16), 1 << 15
-# float steps computed together: from BATCH_MIN, doubling, up to BATCH_MAX and BATCH_CELLS budgets (share x group)
+# float steps computed together: first FIRST_BATCH while they hold at most FIRST_CELLS budgets (share x group: a
+# batch costs mostly per call below that), never fewer than BATCH_MIN; then four times more at each batch, up to
+# BATCH_MAX and BATCH_CELLS budgets
 BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 21
+FIRST_BATCH, FIRST_CELLS = 32, 40_000
 
 
 def _natural_batch(calls: list[tuple[int, float]], batch_max: int) -> int:
