@@ -1083,7 +1083,8 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         q = cost / n
         # the stale key is a lower bound of the new price too (budgets only fall): the first set starts there
         lb = key[rows, j] * cost if cost_u else key[rows, j]
-        under = b <= np.maximum(q, lb) * (1 + tol)
+        # ``under``: 1.0 where a budget is under the price so far (floats: a matrix product needs no cast then)
+        under = np.less_equal(b, np.maximum(q, lb) * (1 + tol), out=np.empty(b.shape))
         w_under = w @ under
         fast = w_under == out  # everyone with money left pays the same (and more than the lower bound)
         n_fast = np.count_nonzero(fast)
@@ -1102,8 +1103,8 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             if rest.min() <= 0:  # cannot happen for an affordable project; declined if rounding says otherwise
                 failed[rows] = True
                 return
-            q = (cost - w @ (b * under) - out) / rest
-            under = b < q
+            q = (cost - w @ np.multiply(b, under, out=under) - out) / rest
+            np.less(b, q, out=under)
             below, w_under = w_under, w @ under
             if (w_under == below).all():
                 key[rows, j] = q / cost if cost_u else q
