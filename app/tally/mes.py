@@ -27,7 +27,6 @@ form (:func:`_add1_disjoint`).
 from __future__ import annotations
 
 import heapq
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -481,7 +480,7 @@ def _scan_price(uniq, weights, vals: list, fvals: np.ndarray, cost: int, other: 
     return q, (Ro / W if other is not None else None)
 
 
-def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
+def certify(prof: MesProfile, share, span: int, work: list | None = None) -> tuple[list[int], bool]:
     """Run MES exactly at ``share`` and check that it selects the same projects, in the same order, for every
     share in ``[share, share + span]``.
 
@@ -511,6 +510,7 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
     fresh = [-1] * m
     version = [0] * m
     ok = True
+    visits = 0  # budget classes visited (the work, for :func:`_cost`)
 
     def classes(p: int):
         return _class_weights(cls[sup[p]], sup_w[p], n_cls)
@@ -522,8 +522,9 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
 
     def refresh(p: int) -> bool:
         """Fresh bounds for p at this round; False (and p dropped) when its supporters cannot pay it now."""
-        nonlocal ok
+        nonlocal ok, visits
         uniq, weights = classes(p)
+        visits += len(uniq) + 1
         res = _scan_price(uniq, weights, v0, f0, costs[p], hiD)
         if res is None:
             status[p] = 2
@@ -578,6 +579,7 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
         s = chosen
         q0, lq_D = lb0[s], lbD[s]
         uniq, weights = classes(s)
+        visits += 2 * len(uniq) + 1
         if ok:
             up = _scan_price(uniq, weights, loD, fD, costs[s])
             if up is None:
@@ -628,6 +630,8 @@ def certify(prof: MesProfile, share, span: int) -> tuple[list[int], bool]:
         status[s] = 1
         alive[s] = False
         order.append(s)
+    if work is not None:
+        work[0] += visits
     return order, ok
 
 
@@ -727,15 +731,18 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     certifying = False  # interval checks (stable stretches) or float runs one step at a time (unstable ones)
     same = 0  # float steps in a row with an unchanged order
     last_order: list[int] | None = None
-    spent_on = {True: [0.0, 0], False: [0.0, 0]}  # CPU seconds and runs, of interval checks and of float steps
+    spent_on = {True: [0.0, 0], False: [0.0, 0]}  # estimated cost (:func:`_cost`) and runs, of interval checks and
+    # of float steps: from counts of the work done, not from timers, so that the same election takes the same path
     ahead: list = []  # float orders of the next steps, computed together (:func:`float_orders`)
-    # batches of float steps grow four-fold from BATCH_MIN to ``batch_max`` (BATCH_MAX, up to four times that on tiny
-    # profiles, whose batches cost mostly per call; the budgets they hold: BATCH_CELLS), but not much past the step at
-    # which spending, rising as it did so far, would reach the budget
+    # batches of float steps grow four-fold, from FIRST_BATCH (fewer when they would hold more than FIRST_CELLS
+    # budgets, at least BATCH_MIN) to ``batch_max`` (BATCH_MAX, up to four times that on tiny profiles, whose batches
+    # cost mostly per call; the budgets they hold: BATCH_CELLS), but not much past the step at which spending, rising
+    # as it did so far, would reach the budget
     batch_max = max(BATCH_MIN, min(max(BATCH_MAX, min(4 * BATCH_MAX, PROBE_CELLS * 2 // max(prof.n_groups, 1))),
                                    BATCH_CELLS // max(prof.n_groups, 1)))
-    batch = BATCH_MIN
-    calls: list[tuple[int, float]] = []  # (shares, CPU seconds) of each float batch
+    batch = max(BATCH_MIN, min(FIRST_BATCH, FIRST_CELLS // max(prof.n_groups, 1)))
+    calls: list[tuple[int, float]] = []  # (shares, estimated cost) of each float batch
+    float_cells = 0  # budgets visited by float batches
     # each batch run before any is known also runs a few steps far ahead (PROBES): the first of those whose outcome
     # ends the completion bounds the steps to run (the completion ends there or before), with its outcome
     bound: tuple[int, list[int]] | None = None
@@ -744,16 +751,15 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
     overlap = None
     while True:
         if certifying:
-            started = time.process_time()
-            order, ok = certify(prof, b0 + t, guess)
-            spent_on[True][0] += time.process_time() - started
+            work = [0]
+            order, ok = certify(prof, b0 + t, guess, work)
+            spent_on[True][0] += _cost(exact=work[0])
             spent_on[True][1] += 1
         else:
             ok = False
             if not ahead and bound is not None and bound[0] == t:
                 ahead = [bound[1]]
             if not ahead:
-                started = time.process_time()
                 size = batch
                 if first_spent is not None and t and prev is not None:
                     rise = (sum(costs[p] for p in prev[0]) - first_spent) / t * step
@@ -772,8 +778,9 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                     size = min(size, remaining, batch_max)
                 if overlap is None:
                     overlap = overlaps(prof)
+                work = [0, 0]
                 ahead = float_orders(prof, [b0 + t + i * step for i in range(size)] + [b0 + u for u in probes],
-                                     overlap)
+                                     overlap, work)
                 for u, probed in zip(probes, ahead[size:], strict=True):
                     if probed is not None:
                         if _stops(prof, budget, last, probed):
@@ -781,15 +788,14 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
                             break
                         going_on = u
                 del ahead[size:]
-                calls.append((size + len(probes), time.process_time() - started))
+                calls.append((size + len(probes), _cost(cells=work[0], steps=work[1])))
+                float_cells += work[0]
                 spent_on[False][0] += calls[-1][1]
                 spent_on[False][1] += size + len(probes)
                 batch = min(4 * batch, batch_max)
             order = ahead.pop(0)
             if order is None:  # a comparison too close to call in floats: this step exactly
-                started = time.process_time()
                 order = run_mes_exact(prof, b0 + t).order
-                spent_on[False][0] += time.process_time() - started
         evaluated += 1
         if first_spent is None:
             first_spent = sum(costs[p] for p in order)
@@ -802,12 +808,15 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
         # every run gives the outcome at t whether the check passes or not, so no run is wasted: on success jump
         # past the certified span and try twice as far; on failure move one step and try a quarter as far. An
         # interval check pays off only over more steps than the float runs it replaces would cost (``worth``,
-        # from the CPU time each took so far, CERTIFY_MIN before any measure): step with float runs until the
-        # order has stayed the same for half that many steps. (Timing only picks which exact path to take.)
-        (c_time, c_runs), (f_time, f_runs) = spent_on[True], spent_on[False]
+        # from the estimated cost of each so far, at least CERTIFY_MIN): step with float runs until the order has
+        # stayed the same for half that many steps. (Costs only pick which exact path to take.)
+        (c_cost, c_runs), (f_cost, f_runs) = spent_on[True], spent_on[False]
         worth = CERTIFY_MIN
-        if c_runs and f_runs and f_time > 0:
-            worth = max(CERTIFY_MIN, 2 * int(c_time / c_runs / (f_time / f_runs)))
+        if f_runs and f_cost > 0:
+            if not c_runs:  # before any check, one taken to visit a class per budget that a float step visits
+                c_cost, c_runs = _cost(exact=float_cells // f_runs), 1
+            if c_runs:
+                worth = max(CERTIFY_MIN, 2 * int(c_cost / c_runs / (f_cost / f_runs)))
         if ok:
             prev = (order[:], t + guess)  # the same outcome up to t + guess
             t += guess + step
@@ -827,17 +836,34 @@ def add1(prof: MesProfile, budget: int, step: int, *, last: bool = False) -> Add
 
 
 CERTIFY_MIN = 32
+# The cost model that picks between float batches and interval checks, and sizes batches: seconds per budget visited
+# and per price, funding or round (a few dozen numpy calls each) of :func:`float_orders`, per budget class visited and
+# per call of :func:`certify` (fitted on the shared pabulib files on the 2-core benchmark machine: within a factor of
+# two of the CPU time measured). Counts, unlike timers, make the path taken, and so the time it takes, the same from
+# one run to the next.
+COST_CELL, COST_STEP, COST_VISIT, COST_CHECK = 9e-9, 5.2e-5, 2.2e-6, 9e-4
+
+
+def _cost(*, cells: int = 0, steps: int = 0, exact: int | None = None) -> float:
+    """Estimated seconds of a float batch (``cells`` budgets visited by ``steps`` prices, fundings and rounds) or of
+    an interval check (``exact`` budget classes visited)."""
+    if exact is not None:
+        return COST_VISIT * exact + COST_CHECK
+    return COST_CELL * cells + COST_STEP * steps
 # steps probed ahead of a batch, in multiples of its size, while the batch and its probes hold at most PROBE_CELLS
 # budgets (on large profiles a probe costs as much as a batch of small size)
 PROBES, PROBE_CELLS = (2, 4, 8, 16), 1 << 15
-# float steps computed together: from BATCH_MIN, doubling, up to BATCH_MAX and BATCH_CELLS budgets (share x group)
+# float steps computed together: first FIRST_BATCH while they hold at most FIRST_CELLS budgets (share x group: a
+# batch costs mostly per call below that), never fewer than BATCH_MIN; then four times more at each batch, up to
+# BATCH_MAX and BATCH_CELLS budgets
 BATCH_MIN, BATCH_MAX, BATCH_CELLS = 8, 256, 1 << 21
+FIRST_BATCH, FIRST_CELLS = 32, 40_000
 
 
 def _natural_batch(calls: list[tuple[int, float]], batch_max: int) -> int:
-    """The size from which a batch of float steps costs mostly per share rather than per call: a batch's CPU time
-    fitted as ``per_call + per_share * size`` over the batches run so far, size ``per_call / per_share`` (from
-    BATCH_MIN to ``batch_max``, a power of two)."""
+    """The size from which a batch of float steps costs mostly per share rather than per call: a batch's estimated
+    cost (:func:`_cost`) fitted as ``per_call + per_share * size`` over the batches run so far, size
+    ``per_call / per_share`` (from BATCH_MIN to ``batch_max``, a power of two)."""
     sizes = np.array([k for k, _ in calls], dtype=float)
     if len(set(sizes.tolist())) < 2:
         return BATCH_MIN
@@ -985,7 +1011,8 @@ def overlaps(prof: MesProfile) -> np.ndarray:
     return np.array([member[groups].any(axis=0) for groups in prof.sup_arrays]).reshape(len(prof.costs), -1)
 
 
-def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None = None) -> list[list[int] | None]:
+def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None = None,
+                 work: list | None = None) -> list[list[int] | None]:
     """:func:`float_order` at many shares at once: one float run per share, all run in lockstep (round by round,
     each share with its own budgets, prices and choices), so that each numpy call serves every share that needs
     the same project priced or funded. Each share's run takes exactly the decisions of :func:`float_order` (which
@@ -1032,6 +1059,8 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         once no budget lies between two successive values (no sort)."""
         p = int(cols[j])
         g, w, cost, W = sup[p], sup_w[p], costs[p], weight[p]
+        count[0] += len(g) * len(rows)
+        count[1] += 1
         if len(rows) == K:
             b = budget.take(g, axis=0)
             stale[:, j] = False
@@ -1052,9 +1081,12 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
                 return
         n = W - out
         q = cost / n
-        under = b <= q * (1 + tol)
+        # the stale key is a lower bound of the new price too (budgets only fall): the first set starts there
+        lb = key[rows, j] * cost if cost_u else key[rows, j]
+        # ``under``: 1.0 where a budget is under the price so far (floats: a matrix product needs no cast then)
+        under = np.less_equal(b, np.maximum(q, lb) * (1 + tol), out=np.empty(b.shape))
         w_under = w @ under
-        fast = w_under == out  # everyone with money left pays the same
+        fast = w_under == out  # everyone with money left pays the same (and more than the lower bound)
         n_fast = np.count_nonzero(fast)
         if n_fast:  # such prices often tie exactly: kept exact (n_live) to break those ties
             key[rows[fast], j] = 1.0 / n[fast] if cost_u else q[fast]
@@ -1064,24 +1096,19 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             slow = ~fast
             rows, b, out, under, w_under = rows[slow], b[:, slow], out[slow], under[:, slow], w_under[slow]
         n_live[rows, j] = 0
-        # the first set (budgets up to q (1 + tol)) may hold a few budgets above the price: still a lower bound
+        # the first set (budgets up to q (1 + tol)) may hold a few budgets above the price: still a lower bound;
+        # the rows that have converged keep their price through the further passes (the same set again)
         while True:
             rest = W - w_under
             if rest.min() <= 0:  # cannot happen for an affordable project; declined if rounding says otherwise
                 failed[rows] = True
                 return
-            q = (cost - w @ (b * under) - out) / rest
-            under = b < q
+            q = (cost - w @ np.multiply(b, under, out=under) - out) / rest
+            np.less(b, q, out=under)
             below, w_under = w_under, w @ under
-            moved = w_under != below
-            n_moved = np.count_nonzero(moved)
-            if n_moved < len(rows):
-                done = ~moved
-                key[rows[done], j] = q[done] / cost if cost_u else q[done]
-                if not n_moved:
-                    return
-                rows, b, out = rows[moved], b[:, moved], out[moved]
-                under, w_under = under[:, moved], w_under[moved]
+            if (w_under == below).all():
+                key[rows, j] = q / cost if cost_u else q
+                return
 
     def refresh_pairs(rows: np.ndarray, candidates: np.ndarray) -> None:
         """Refresh each candidate where asked, and with it wherever else it is a stale candidate (soon asked)."""
@@ -1091,9 +1118,11 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
             refresh(at if len(at) else rows[candidates == j], j)
 
     act = np.arange(K)
+    count = [0, 0]  # budgets visited, and prices, fundings and rounds (the work, for :func:`_cost`)
     rnd = 0
     while True:
         rnd += 1
+        count[1] += 1
         if rnd % 4 == 0:
             alive = np.isfinite(key[act]).any(axis=0)
             if alive.sum() < 0.8 * len(cols):
@@ -1135,6 +1164,8 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
         for j in set(chosen.tolist()):
             rows = act[chosen == j]
             s = int(cols[j])
+            count[0] += len(sup[s]) * len(rows)
+            count[1] += 1
             q = key[rows, j] * costs[s] if cost_u else key[rows, j]
             g = sup[s]
             if 8 * len(rows) >= K:  # every share, paying 0.0 where s is not funded (which changes nothing)
@@ -1158,4 +1189,7 @@ def float_orders(prof: MesProfile, shares: Sequence, overlap: np.ndarray | None 
                 stale |= at[:, None] & touched
             for row in rows.tolist():
                 orders[row].append(s)
+    if work is not None:
+        work[0] += count[0]
+        work[1] += count[1]
     return [None if failed[k] else orders[k] for k in range(K)]

@@ -1,14 +1,18 @@
 """Invariants on random small elections (hypothesis)."""
 
 import random
+import time
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.tally import ApprovalBallot, Election, Project, run
+from app.tally import ApprovalBallot, Election, Project, pabulib, run
 from app.tally import mes as mes_module
 from app.tally.tiebreak import SMALLEST_ID
+
+from .conftest import SHARED
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -171,6 +175,38 @@ def test_add1_stops_at_the_stepwise_share(e, cost_utility, last):
         assert res.increments == increments
     if res.run is not None:  # the order the rule then prices exactly is the exact MES order at that share
         assert res.run.order == mes_module.run_mes_exact(prof, res.share).order
+
+
+MTURK = SHARED / "Worldwide_Mechanical_Turk_k_approval_7.pb"
+
+
+@pytest.mark.skipif(not MTURK.exists(), reason="shared/pabulib is not beside the repository")
+def test_add1_takes_the_same_path_every_run_without_reading_a_clock(monkeypatch):
+    """Which steps add1 runs as float batches (and how many at once) and which as interval checks follows from
+    counts of the work done so far, never from timers: two runs make the same calls, and no clock is read. (On this
+    file, 4,393 steps, it does both.)"""
+    e = pabulib.read(MTURK).election
+    prof = mes_module.MesProfile.build(e, SMALLEST_ID.ranks(p.id for p in e.projects), True)
+    calls: list = []
+    float_orders, certify = mes_module.float_orders, mes_module.certify
+
+    def no_clock(*args):
+        raise AssertionError("add1 read a clock")
+
+    monkeypatch.setattr(mes_module, "float_orders",
+                        lambda prof, shares, *a: calls.append(("float", len(shares))) or float_orders(prof, shares, *a))
+    monkeypatch.setattr(mes_module, "certify",
+                        lambda prof, share, span, *a: calls.append(("check", span)) or certify(prof, share, span, *a))
+    runs = []
+    for _ in range(2):
+        calls.clear()
+        with monkeypatch.context() as m:
+            for clock in ("process_time", "perf_counter", "monotonic", "time", "thread_time"):
+                m.setattr(time, clock, no_clock)
+            res = mes_module.add1(prof, e.budget, e.scale)
+        runs.append((list(calls), res.increments, res.steps_evaluated))
+    assert runs[0] == runs[1]
+    assert {kind for kind, _ in runs[0][0]} == {"float", "check"}
 
 
 def test_add1_on_a_larger_random_election_matches_stepping():
