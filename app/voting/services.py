@@ -295,8 +295,8 @@ def account_standing(user, cycle: Cycle, lock: bool = False) -> tuple[Voter, Par
     seen = db.session.info.get("standing")
     if seen is not None and seen[0] is transaction and seen[1] == key and (seen[3] or not lock):
         return seen[2]
-    locked = db.session.info.get("locked_account")
-    if lock and db.engine.dialect.name == "postgresql" and (locked is None or locked != (transaction, user.id)):
+    if lock and db.engine.dialect.name == "postgresql" and db.session.info.get("locked_account") != (transaction,
+                                                                                                      user.id):
         db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
     row = db.session.execute(_STANDING, {"cycle_id": cycle.id, "account_key": voter_key(user),
                                          "user_id": user.id}).first()

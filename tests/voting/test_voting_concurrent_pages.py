@@ -66,12 +66,9 @@ def test_one_voter_confirming_in_many_tabs_at_once_votes_once(race_app, committe
 def test_a_vote_through_the_pages_and_a_census_binding_at_once_leave_one_key(race_app, committed_city):  # noqa: F811
     """The confirmation page locks the account as it loads the voter (PostgreSQL), before reading under which key
     to vote: a census binding of the same account at the same moment comes wholly before or after it."""
-    from sqlalchemy import select
-
     from app.cycles.models import District
-    from app.voting.models import CensusEntry, Participation
     from tests.voting.conftest import make_census_entry
-    from tests.voting.test_voting_race import bind_attempt
+    from tests.voting.test_voting_race import bind_attempt, recorded_keys
 
     ids_, choices = committed_city
     with race_app.app_context():
@@ -86,8 +83,5 @@ def test_a_vote_through_the_pages_and_a_census_binding_at_once_leave_one_key(rac
         vote, bind = run_together(race_app, [(vote_through_the_pages, voter, slug, form),
                                              (bind_attempt, voter_id, f"PAGES-{round_number}")])
         assert (vote[0], bind[0]) == (200, "bound"), (vote, bind)
-        with race_app.app_context():
-            digest = db.session.scalar(select(CensusEntry.identifier_hash).where(CensusEntry.user_id == voter_id))
-            keys = db.session.scalars(select(Participation.voter_key).where(
-                Participation.voter_key.in_([f"user:{voter_id}", f"census:{digest}"]))).all()
-            assert keys == [f"census:{digest}"], keys
+        keys, census_key = recorded_keys(race_app, voter_id)
+        assert keys == [census_key], keys

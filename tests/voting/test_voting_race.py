@@ -92,6 +92,17 @@ def bind_attempt(app, barrier, user_id: int, identifier: str) -> tuple[str, str]
         return committed("bound", lambda: bind_census(user, identifier) and identifier)
 
 
+def recorded_keys(app, voter_id: int) -> tuple[list[str], str]:
+    """The keys the account ``voter_id`` has voted under (its own, its census entry's), and its census entry's."""
+    from app.voting.models import CensusEntry
+
+    with app.app_context():
+        digest = db.session.scalar(select(CensusEntry.identifier_hash).where(CensusEntry.user_id == voter_id))
+        keys = db.session.scalars(select(Participation.voter_key).where(
+            Participation.voter_key.in_([f"user:{voter_id}", f"census:{digest}"]))).all()
+        return keys, f"census:{digest}"
+
+
 def test_census_entries_bind_once_under_concurrency(race_app):
     """20 accounts typing the same identifier at once: one binds. One account typing 10 identifiers at once
     (two tabs, a script): it binds one."""
@@ -119,7 +130,6 @@ def test_census_entries_bind_once_under_concurrency(race_app):
 
 def test_a_vote_and_a_census_binding_of_one_account_at_once_leave_one_key(race_app, committed_city):
     """Whichever comes first, the account's vote ends up under its census key (so paper cannot add a second)."""
-    from app.voting.models import CensusEntry
     from tests.voting.conftest import make_census_entry
 
     ids_, choices = committed_city
@@ -133,11 +143,8 @@ def test_a_vote_and_a_census_binding_of_one_account_at_once_leave_one_key(race_a
         vote, bind = run_together(race_app, [(attempt, voter_id, ids_["cycle"], choices),
                                              (bind_attempt, voter_id, f"BOTH-{round_number}")])
         assert (vote[0], bind[0]) == ("cast", "bound")
-        with race_app.app_context():
-            digest = db.session.scalar(select(CensusEntry.identifier_hash).where(CensusEntry.user_id == voter_id))
-            keys = db.session.scalars(select(Participation.voter_key).where(
-                Participation.voter_key.in_([f"user:{voter_id}", f"census:{digest}"]))).all()
-            assert keys == [f"census:{digest}"], keys
+        keys, census_key = recorded_keys(race_app, voter_id)
+        assert keys == [census_key], keys
 
 
 def paper_attempt(app, barrier, staff_id: int, identifier: str, cycle_id: int, choices: dict) -> tuple[str, str]:
