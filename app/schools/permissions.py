@@ -41,7 +41,7 @@ def can(user, action: str, obj=None) -> bool:
 
 def pupil_can(pupil, action: str, obj=None) -> bool:
     """What a signed-in pupil may see: only what belongs to their class's budget (``obj``: a PupilIdea or a
-    comment's idea); an idea waiting for the teacher is seen by its author only."""
+    comment's idea); an idea waiting for the teacher is seen by its author only, who alone may change it."""
     if pupil is None:
         return False
     if action == "idea.view":
@@ -50,4 +50,6 @@ def pupil_can(pupil, action: str, obj=None) -> bool:
         same_budget = obj.proposal.cycle_id == pupil.school_class.cycle_id and obj.school_class.school_id == \
             pupil.school_class.school_id
         return same_budget and (obj.state == Moderation.APPROVED or obj.pupil_id == pupil.id)
+    if action == "idea.change":  # change or take back: the author only (the service checks the step)
+        return obj.pupil_id == pupil.id
     raise KeyError(action)

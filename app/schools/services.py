@@ -448,9 +448,8 @@ def _pupil_phase(pupil: Pupil, allowed: tuple, message) -> Cycle:
     return cycle
 
 
-def propose(pupil: Pupil, title: str, why: str, price: PriceItem | None, image=None) -> PupilIdea:
-    """A pupil's idea, waiting for the teacher. ``image``: an uploaded file (optional), re-encoded."""
-    cycle = _pupil_phase(pupil, (PhaseKind.SUBMISSION,), _l("It is not the time for new ideas."))
+def _idea_values(pupil: Pupil, title: str, why: str, price: PriceItem | None) -> tuple[str, str]:
+    """An idea's name and reason, checked (``price`` must be on the pupil's class's price list)."""
     title, why = (title or "").strip(), (why or "").strip()
     if not title:
         raise ServiceError(_l("Give your idea a name."), field="title")
@@ -458,18 +457,99 @@ def propose(pupil: Pupil, title: str, why: str, price: PriceItem | None, image=N
         raise ServiceError(_l("Say why it is a good idea."), field="why")
     if price is None or price.class_id != pupil.class_id:
         raise ServiceError(_l("Choose how much it costs."), field="price")
-    proposal = Proposal(cycle=cycle, author=None, title=title[:150], body=why[:2000], status=ProposalStatus.SUBMITTED,
-                        channel="school", estimated_cost_cents=price.cost_cents, submitted_at=utcnow())
+    return title[:150], why[:2000]
+
+
+def _write_idea(idea: PupilIdea, title: str, why: str, price: PriceItem, image=None) -> None:
     from app.proposals.services import _refresh_derived  # the same derived fields as every proposal
 
+    proposal = idea.proposal
+    proposal.title, proposal.body, proposal.estimated_cost_cents = title, why, price.cost_cents
+    idea.price_item = price
     _refresh_derived(proposal)
-    db.session.add(proposal)
-    if image is not None and getattr(image, "filename", ""):
+    if image is not None and getattr(image, "filename", ""):  # a new drawing replaces the old one
+        proposal.images.clear()
         proposal.images.append(ProposalImage(**process_upload(image.stream, alt=title[:200])))
-    idea = PupilIdea(proposal=proposal, class_id=pupil.class_id, pupil_id=pupil.id, price_item=price)
+
+
+def propose(pupil: Pupil, title: str, why: str, price: PriceItem | None, image=None) -> PupilIdea:
+    """A pupil's idea, waiting for the teacher. ``image``: an uploaded file (optional), re-encoded."""
+    cycle = _pupil_phase(pupil, (PhaseKind.SUBMISSION,), _l("It is not the time for new ideas."))
+    title, why = _idea_values(pupil, title, why, price)
+    proposal = Proposal(cycle=cycle, author=None, status=ProposalStatus.SUBMITTED, channel="school",
+                        submitted_at=utcnow())
+    db.session.add(proposal)
+    idea = PupilIdea(proposal=proposal, class_id=pupil.class_id, pupil_id=pupil.id)
+    _write_idea(idea, title, why, price, image)
     db.session.add(idea)
     db.session.flush()
     return idea
+
+
+def _own_idea(pupil: Pupil, idea: PupilIdea, phases: tuple, message) -> None:
+    if idea.pupil_id != pupil.id:
+        raise NotAllowed(_l("This is not your idea."))
+    _pupil_phase(pupil, phases, message)
+    if idea.proposal.cycle.ballot_frozen_at is not None:
+        raise NotAllowed(message)
+
+
+def _check_change(pupil: Pupil, idea: PupilIdea) -> None:
+    _own_idea(pupil, idea, (PhaseKind.SUBMISSION,), _l("It is not the time to change ideas."))
+    if idea.state == Moderation.APPROVED:
+        raise ServiceError(_l("Your teacher has already accepted this idea: it can no longer change."))
+
+
+def _check_withdraw(pupil: Pupil, idea: PupilIdea) -> None:
+    _own_idea(pupil, idea, (PhaseKind.SUBMISSION, PhaseKind.REVIEW),
+              _l("The vote has started: ideas can no longer change."))
+
+
+def _passes(check, *args) -> bool:
+    try:
+        check(*args)
+    except ServiceError:
+        return False
+    return True
+
+
+def can_change_idea(pupil: Pupil, idea: PupilIdea) -> bool:
+    return _passes(_check_change, pupil, idea)
+
+
+def can_withdraw_idea(pupil: Pupil, idea: PupilIdea) -> bool:
+    return _passes(_check_withdraw, pupil, idea)
+
+
+def change_idea(pupil: Pupil, idea: PupilIdea, title: str, why: str, price: PriceItem | None,
+                image=None) -> None:
+    """The author changes their idea while the teacher has not approved it, during the ideas step: a waiting idea
+    stays waiting; a refused one is sent to the teacher again. An approved idea no longer changes (classmates may
+    have discussed it)."""
+    _check_change(pupil, idea)
+    title, why = _idea_values(pupil, title, why, price)
+    _write_idea(idea, title, why, price, image)
+    idea.state = Moderation.WAITING
+    idea.proposal.status = ProposalStatus.SUBMITTED
+    db.session.flush()
+
+
+def withdraw_idea(pupil: Pupil, idea: PupilIdea) -> None:
+    """The author takes their idea back, whatever the teacher decided, until the vote starts: it is erased, with
+    its drawing and the comments on it."""
+    _check_withdraw(pupil, idea)
+    _erase_ideas(select(PupilIdea.id).where(PupilIdea.id == idea.id))
+    db.session.expire_all()
+
+
+def _erase_ideas(idea_ids) -> None:
+    """Erase ideas (``idea_ids``: a select of their ids) with their proposals, drawings and comments."""
+    db.session.execute(delete(PupilComment).where(PupilComment.idea_id.in_(idea_ids)))
+    proposal_ids = list(db.session.scalars(select(PupilIdea.proposal_id).where(PupilIdea.id.in_(idea_ids))))
+    if proposal_ids:
+        db.session.execute(delete(ProposalImage).where(ProposalImage.proposal_id.in_(proposal_ids)))
+        db.session.execute(delete(PupilIdea).where(PupilIdea.proposal_id.in_(proposal_ids)))
+        db.session.execute(delete(Proposal).where(Proposal.id.in_(proposal_ids)))
 
 
 def ideas_of(cycle: Cycle | None, states=(Moderation.APPROVED,)) -> list[PupilIdea]:
@@ -484,9 +564,11 @@ def approved_ideas(cycle: Cycle) -> list[PupilIdea]:
     return ideas_of(cycle)
 
 
-def my_waiting_ideas(pupil: Pupil) -> list[PupilIdea]:
+def my_ideas(pupil: Pupil) -> list[PupilIdea]:
+    """The pupil's ideas classmates do not see: waiting for the teacher, or not kept."""
     return list(db.session.scalars(select(PupilIdea).where(PupilIdea.pupil_id == pupil.id,
-                                                           PupilIdea.state == Moderation.WAITING)))
+                                                           PupilIdea.state != Moderation.APPROVED)
+                                   .order_by(PupilIdea.id)))
 
 
 def comment(pupil: Pupil, idea: PupilIdea, stance, body: str) -> PupilComment:
@@ -527,28 +609,51 @@ def waiting(klass: SchoolClass) -> tuple[list[PupilIdea], list[PupilComment]]:
     return ideas, notes
 
 
+def decided(klass: SchoolClass) -> tuple[list[PupilIdea], list[PupilComment]]:
+    """The class's ideas and comments the teacher has already approved or refused (a decision can change)."""
+    ideas = list(db.session.scalars(select(PupilIdea).where(PupilIdea.class_id == klass.id,
+                                                            PupilIdea.state != Moderation.WAITING)
+                                    .order_by(PupilIdea.id)))
+    notes = list(db.session.scalars(select(PupilComment).join(Pupil, Pupil.id == PupilComment.pupil_id)
+                                    .where(Pupil.class_id == klass.id, PupilComment.state != Moderation.WAITING)
+                                    .order_by(PupilComment.id)))
+    return ideas, notes
+
+
+def _decide(target: PupilIdea | PupilComment, approve: bool, already: dict) -> bool:
+    """The teacher's decision on an idea or a comment; True when it changes an earlier decision. ``already`` holds
+    the message for a decision already taken, by ``approve``."""
+    state = Moderation.APPROVED if approve else Moderation.REFUSED
+    if target.state == state:
+        raise ServiceError(already[approve])
+    changed = target.state != Moderation.WAITING
+    target.state = state
+    return changed
+
+
 def moderate_idea(actor, idea: PupilIdea, approve: bool) -> None:
-    """Approve an idea (classmates see it; it goes on the ballot at the price picked) or refuse it."""
+    """Approve an idea (classmates see it; it goes on the ballot at the price picked) or refuse it. The teacher may
+    change their mind until the vote starts: an approved idea refused later leaves the class's list."""
     _require(actor, "class.manage", idea.school_class)
-    if idea.state != Moderation.WAITING:
-        raise ServiceError(_l("This idea was already looked at."))
     if idea.proposal.cycle.ballot_frozen_at is not None:
         raise ServiceError(_l("The vote has started: ideas can no longer change."))
-    idea.state = Moderation.APPROVED if approve else Moderation.REFUSED
+    changed = _decide(idea, approve, {True: _l("This idea is already approved."),
+                                      False: _l("This idea is already refused.")})
     idea.proposal.status = ProposalStatus.FEASIBLE if approve else ProposalStatus.NOT_FEASIBLE
     if approve:
         idea.proposal.city_cost_cents = idea.proposal.estimated_cost_cents
     db.session.flush()
-    audit.record(actor, "school.idea_moderated", idea.proposal, approved=approve)
+    audit.record(actor, "school.idea_moderated", idea.proposal, approved=approve, changed=changed)
 
 
 def moderate_comment(actor, note: PupilComment, approve: bool) -> None:
+    """Approve a comment (classmates see it) or refuse it; the teacher may change their mind at any time (hide a
+    comment approved too fast)."""
     _require(actor, "class.manage", note.idea.school_class if note.pupil is None else note.pupil.school_class)
-    if note.state != Moderation.WAITING:
-        raise ServiceError(_l("This comment was already looked at."))
-    note.state = Moderation.APPROVED if approve else Moderation.REFUSED
+    changed = _decide(note, approve, {True: _l("This comment is already approved."),
+                                      False: _l("This comment is already refused.")})
     db.session.flush()
-    audit.record(actor, "school.comment_moderated", note.idea.proposal, approved=approve)
+    audit.record(actor, "school.comment_moderated", note.idea.proposal, approved=approve, changed=changed)
 
 
 # --- Voting and results -----------------------------------------------------------------------------------------------
@@ -670,10 +775,7 @@ def _erase(klass: SchoolClass) -> int:
     db.session.execute(delete(PupilComment).where(PupilComment.idea_id.in_(idea_ids)))
     if pupil_ids:
         db.session.execute(delete(PupilComment).where(PupilComment.pupil_id.in_(pupil_ids)))
-    unused = list(db.session.scalars(select(PupilIdea.proposal_id).where(PupilIdea.class_id == klass.id,
-                                                                         PupilIdea.state != Moderation.APPROVED)))
-    if unused:
-        db.session.execute(delete(Proposal).where(Proposal.id.in_(unused)))
+    _erase_ideas(idea_ids.where(PupilIdea.state != Moderation.APPROVED))
     db.session.execute(delete(ProposalImage).where(ProposalImage.proposal_id.in_(
         select(PupilIdea.proposal_id).where(PupilIdea.class_id == klass.id))))
     db.session.execute(delete(Pupil).where(Pupil.class_id == klass.id))

@@ -2,6 +2,8 @@
 card, ideas, comments, vote, results). Pupils are not accounts: the pupil of a session is ``g.pupil`` (None or a
 ``Pupil``, checked on every request: a cancelled or reprinted card signs its pupil out)."""
 
+from functools import partial
+
 from flask import (
     Blueprint,
     abort,
@@ -186,6 +188,7 @@ def _city_form(klass: SchoolClass) -> CityForm:
 
 def _dashboard(klass: SchoolClass, status: int = 200, **forms):
     ideas, notes = services.waiting(klass)
+    decided_ideas, decided_comments = services.decided(klass)
     run, rows = services.results(klass.cycle)
     context = {
         "klass": klass, "phase": services.class_phase(klass), "next_phase": services.next_phase(klass),
@@ -194,7 +197,9 @@ def _dashboard(klass: SchoolClass, status: int = 200, **forms):
         "cards_form": forms.get("cards_form") or CardsForm(prefix="cards"),
         "city_form": _city_form(klass), "action_form": ActionForm(), "moderate_form": ModerateForm(),
         "prices": services.prices_of(klass), "pupils": services.pupils_of(klass), "waiting_ideas": ideas,
-        "waiting_comments": notes, "approved": services.approved_ideas(klass.cycle) if klass.cycle else [],
+        "waiting_comments": notes, "decided_ideas": decided_ideas,
+        "decided_comments": decided_comments,
+        "ideas_open": klass.cycle is not None and klass.cycle.ballot_frozen_at is None,
         "participation": services.participation(klass), "run": run, "rows": rows,
         "lesson_progress": services.lesson_progress(klass), "sent": services.sent_to_city(klass),
         "erase_error": forms.get("erase_error"),
@@ -420,8 +425,38 @@ def pupil_home():
     cycle = pupil.school_class.cycle
     return render_template("schools/pupil_home.html", pupil=pupil, cycle=cycle,
                            phase=services.class_phase(pupil.school_class), ideas=services.ideas_of(cycle),
-                           mine=services.my_waiting_ideas(pupil), voted=services.has_voted(pupil),
+                           mine=services.my_ideas(pupil), voted=services.has_voted(pupil),
                            form=ActionForm(), euros=euros)
+
+
+def _idea_form(pupil: Pupil, idea: PupilIdea | None = None) -> tuple[IdeaForm, dict]:
+    """The idea form (filled with ``idea`` on a GET) and the class's price list it offers, by id."""
+    form = IdeaForm(obj=None if idea is None or request.method == "POST" else _IdeaValues(idea))
+    prices = {item.id: item for item in services.prices_of(pupil.school_class)}
+    form.price.choices = choices([(item.id, f"{item.label} — {euros(item.cost_cents)}")
+                                  for item in prices.values()])
+    return form, prices
+
+
+class _IdeaValues:
+    """An idea's values under the idea form's field names."""
+
+    def __init__(self, idea: PupilIdea):
+        self.title, self.why, self.price = idea.proposal.title, idea.proposal.body, idea.price_item_id
+
+
+def _save_idea(form: IdeaForm, prices: dict, save, done: str, endpoint: str, **values):
+    """Validate the idea form and run ``save(title, why, price, image)``; back to ``endpoint`` with ``done``, or
+    None (the form then holds the errors)."""
+    if form.validate_on_submit():
+        try:
+            save(form.title.data, form.why.data, prices.get(form.price.data), request.files.get(form.image.name))
+        except ServiceError as error:
+            db.session.rollback()
+            _fail(form, error)
+        else:
+            return _done(done, endpoint, **values)
+    return None
 
 
 @bp.route("/pupil/ideas/new", methods=["GET", "POST"])
@@ -430,21 +465,59 @@ def new_idea():
     if services.class_phase(pupil.school_class) != PhaseKind.SUBMISSION:
         flash(_("It is not the time for new ideas."), "error")
         return redirect(url_for("schools.pupil_home"), 303)
-    form = IdeaForm()
-    prices = {item.id: item for item in services.prices_of(pupil.school_class)}
-    form.price.choices = choices([(item.id, f"{item.label} — {euros(item.cost_cents)}")
-                                  for item in prices.values()])
+    form, prices = _idea_form(pupil)
+    done = _save_idea(form, prices, partial(services.propose, pupil),
+                      _("Thank you! Your teacher will read your idea soon."), "schools.pupil_home")
+    if done is not None:
+        return done
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("schools/pupil_idea_new.html", form=form, prices=prices, idea=None), status
+
+
+def _my_idea(pupil: Pupil, idea_id: int) -> PupilIdea:
+    row = db.session.get(PupilIdea, idea_id)
+    if row is None or not pupil_can(pupil, "idea.view", row) or not pupil_can(pupil, "idea.change", row):
+        abort(404)
+    return row
+
+
+def _unchangeable(idea: PupilIdea):
+    flash(_("This idea can no longer change."), "error")
+    return redirect(url_for("schools.idea", idea_id=idea.id), 303)
+
+
+@bp.route("/pupil/ideas/<int:idea_id>/change", methods=["GET", "POST"])
+def change_idea(idea_id: int):
+    pupil = _pupil()
+    row = _my_idea(pupil, idea_id)
+    if not services.can_change_idea(pupil, row):
+        return _unchangeable(row)
+    form, prices = _idea_form(pupil, row)
+    done = _save_idea(form, prices, partial(services.change_idea, pupil, row),
+                      _("Your idea was changed. Your teacher will read it soon."), "schools.idea", idea_id=row.id)
+    if done is not None:
+        return done
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("schools/pupil_idea_new.html", form=form, prices=prices, idea=row), status
+
+
+@bp.route("/pupil/ideas/<int:idea_id>/withdraw", methods=["GET", "POST"])
+def withdraw_idea(idea_id: int):
+    """A page that asks first (it works without JavaScript), then takes the idea back."""
+    pupil = _pupil()
+    row = _my_idea(pupil, idea_id)
+    if request.method == "GET" and not services.can_withdraw_idea(pupil, row):
+        return _unchangeable(row)
+    form = ActionForm()
     if form.validate_on_submit():
         try:
-            services.propose(pupil, form.title.data, form.why.data, prices.get(form.price.data),
-                             request.files.get(form.image.name))
+            services.withdraw_idea(pupil, row)
         except ServiceError as error:
-            db.session.rollback()
-            _fail(form, error)
-        else:
-            return _done(_("Thank you! Your teacher will read your idea soon."), "schools.pupil_home")
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("schools/pupil_idea_new.html", form=form, prices=prices), status
+            return _refused(error, "schools.idea", idea_id=idea_id)
+        return _done(_("Your idea was taken back."), "schools.pupil_home")
+    if request.method == "POST":
+        abort(400)
+    return render_template("schools/pupil_idea_withdraw.html", idea=row, form=form)
 
 
 @bp.route("/pupil/ideas/<int:idea_id>", methods=["GET", "POST"])
@@ -466,7 +539,9 @@ def idea(idea_id: int):
     can_comment = row.state == Moderation.APPROVED and services.class_phase(pupil.school_class) in (
         PhaseKind.SUBMISSION, PhaseKind.REVIEW)
     return render_template("schools/pupil_idea.html", idea=row, form=form, can_comment=can_comment,
-                           comments=services.comments_of(row, pupil), pupil=pupil), status
+                           comments=services.comments_of(row, pupil), pupil=pupil,
+                           can_change=services.can_change_idea(pupil, row),
+                           can_withdraw=services.can_withdraw_idea(pupil, row)), status
 
 
 @bp.route("/pupil/vote", methods=["GET", "POST"])

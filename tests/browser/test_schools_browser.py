@@ -61,6 +61,9 @@ def test_teacher_creates_a_class_prints_cards_moderates_and_moves_phases(browser
     browser.get(class_url)
     assert "Des bancs" in browser.page_source
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form[action*='/moderate'] button[value=approve]"))
+    assert "Refuser finalement" in browser.page_source  # the teacher may change their mind until the vote
+    assert_accessible(browser)
+    screenshot(browser, "schools-dashboard-decided-fr-narrow", width=380)
     for step in ("Discussion", "Vote", "Résultats"):
         submit(browser, "form[action$='/phase']")
         assert step in browser.find_element(By.CSS_SELECTOR, ".school-steps .current").text
@@ -94,6 +97,19 @@ def test_pupil_signs_in_proposes_comments_and_votes(browser, live, app):
     screenshot(browser, "schools-pupil-idea-fr-narrow", width=380)
     submit(browser, "main form")
     assert "Une fresque" in browser.page_source
+    # The author changes the idea while it waits, then takes it back.
+    click_and_wait(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Une fresque"))
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Modifier mon idée"))
+    assert browser.find_element(By.NAME, "title").get_attribute("value") == "Une fresque"
+    assert_accessible(browser)
+    fill(browser, {"title": "Une grande fresque"})
+    submit(browser, "main form")
+    assert "Une grande fresque" in browser.find_element(By.TAG_NAME, "h1").text
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Reprendre mon idée"))
+    assert_accessible(browser)
+    screenshot(browser, "schools-pupil-idea-withdraw-fr-narrow", width=380)
+    submit(browser, "main form")
+    assert "Bonjour" in browser.find_element(By.TAG_NAME, "h1").text and "Une grande fresque" not in browser.page_source
     click_and_wait(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Un potager"))
     browser.find_element(By.CSS_SELECTOR, "input[name=stance][value=for]").click()
     fill(browser, {"body": "Oui, on mangera nos tomates !"})

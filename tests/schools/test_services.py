@@ -1,5 +1,6 @@
 """Schools services: schools and teachers, classes, budgets, cards, ideas, moderation, votes, results, erasure."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from app.accounts.models import Role
 from app.core.clock import utcnow
 from app.core.errors import NotAllowed, ServiceError
+from app.core.models import AuditEntry
 from app.core.purge import purge_all
 from app.cycles.models import PhaseKind
 from app.cycles.services import cycles_by_state, get_cycle_by_slug, open_cycles
@@ -146,8 +148,80 @@ def test_ideas_wait_for_the_teacher(db):
     assert services.comments_of(idea) == [] and services.comments_of(idea, classmate) == [note]
     services.moderate_comment(teacher, note, True)
     assert services.comments_of(idea) == [note]
+    with pytest.raises(ServiceError):  # the same decision twice (two tabs): said, nothing changes
+        services.moderate_comment(teacher, note, True)
+
+
+def test_teacher_changes_a_decision_until_the_vote(db):
+    klass, teacher, cards = make_class()
+    idea = approved_idea(klass, teacher, cards[0].pupil)
+    note = services.comment(cards[1].pupil, idea, "for", "Super")
+    services.moderate_comment(teacher, note, True)
+    other = services.propose(cards[1].pupil, "Un potager", "Pour apprendre.", services.prices_of(klass)[1])
+    services.moderate_idea(teacher, other, False)
+    assert services.decided(klass) == ([idea, other], [note])
+    services.moderate_comment(teacher, note, False)  # approved too fast: hidden again
+    assert services.comments_of(idea) == []
+    services.moderate_idea(teacher, idea, False)
+    services.moderate_idea(teacher, other, True)
+    assert services.ideas_of(klass.cycle) == [other]
+    assert idea.proposal.status == ProposalStatus.NOT_FEASIBLE and other.proposal.status == ProposalStatus.FEASIBLE
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "school.idea_moderated")
+                                 .order_by(AuditEntry.id)).all()
+    assert [json.loads(entry.details)["changed"] for entry in entries] == [False, False, True, True]
     with pytest.raises(ServiceError):
-        services.moderate_comment(teacher, note, False)
+        services.moderate_idea(teacher, other, True)
+    to_phase(klass, teacher, PhaseKind.VOTING)
+    with pytest.raises(ServiceError):  # on the ballot now
+        services.moderate_idea(teacher, other, False)
+    assert services.ideas_of(klass.cycle) == [other]
+
+
+def test_pupil_changes_an_idea_the_teacher_has_not_kept(db):
+    klass, teacher, cards = make_class()
+    author, classmate = cards[0].pupil, cards[1].pupil
+    cheap, dear = services.prices_of(klass)[1], services.prices_of(klass)[0]
+    idea = services.propose(author, "Un potager", "Pour apprendre.", cheap)
+    assert services.can_change_idea(author, idea) and not services.can_change_idea(classmate, idea)
+    with pytest.raises(NotAllowed):
+        services.change_idea(classmate, idea, "Pris", "Par un autre", cheap)
+    with pytest.raises(ServiceError) as error:  # bad input changes nothing
+        services.change_idea(author, idea, "", "Pourquoi", dear)
+    assert error.value.field == "title" and idea.proposal.title == "Un potager"
+    services.change_idea(author, idea, "Un grand potager", "Pour *tout* apprendre.", dear)
+    assert (idea.proposal.title, idea.proposal.estimated_cost_cents, idea.price_item) == (
+        "Un grand potager", dear.cost_cents, dear)
+    assert "<em>tout</em>" in idea.proposal.body_html
+    services.moderate_idea(teacher, idea, False)
+    assert services.my_ideas(author) == [idea]
+    services.change_idea(author, idea, "Un petit potager", "Moins cher.", cheap)  # sent to the teacher again
+    assert idea.state == Moderation.WAITING and idea.proposal.status == ProposalStatus.SUBMITTED
+    assert services.waiting(klass)[0] == [idea]
+    services.moderate_idea(teacher, idea, True)
+    assert not services.can_change_idea(author, idea)
+    with pytest.raises(ServiceError):  # classmates have seen it as it is
+        services.change_idea(author, idea, "Autre chose", "Tant pis", cheap)
+    assert services.my_ideas(author) == []
+
+
+def test_pupil_takes_back_an_idea_until_the_vote(db):
+    klass, teacher, cards = make_class()
+    author, classmate = cards[0].pupil, cards[1].pupil
+    idea = approved_idea(klass, teacher, author)
+    kept = approved_idea(klass, teacher, classmate, "Des livres")
+    services.comment(classmate, idea, "for", "Oui")
+    proposal_id = idea.proposal_id
+    with pytest.raises(NotAllowed):
+        services.withdraw_idea(classmate, idea)
+    services.move_phase(teacher, klass)  # the discussion: still possible
+    services.withdraw_idea(author, idea)
+    assert db.session.get(Proposal, proposal_id) is None
+    assert db.session.scalar(select(func.count(PupilComment.id))) == 0
+    assert services.ideas_of(klass.cycle) == [kept]
+    services.move_phase(teacher, klass)
+    assert not services.can_withdraw_idea(classmate, kept)
+    with pytest.raises(NotAllowed):  # on the ballot now
+        services.withdraw_idea(classmate, kept)
 
 
 def test_idea_needs_a_price_of_the_class_and_the_ideas_phase(db):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Role
 from app.cycles.models import PhaseKind
+from app.proposals.models import Proposal
 from app.schools import services
 from app.schools.models import Moderation, PriceItem, Pupil, PupilComment, PupilIdea, SchoolClass
 from tests.conftest import csrf_token, login
@@ -53,6 +54,7 @@ def class_routes(w) -> list[tuple[str, str, dict]]:
 
 def pupil_routes(w) -> list[str]:
     return ["/school/pupil/", "/school/pupil/ideas/new", f"/school/pupil/ideas/{w['approved'].id}",
+            f"/school/pupil/ideas/{w['waiting'].id}/change", f"/school/pupil/ideas/{w['waiting'].id}/withdraw",
             "/school/pupil/vote", "/school/pupil/results"]
 
 
@@ -65,6 +67,7 @@ def snapshot(db, w) -> tuple:
             tuple(db.session.scalars(select(Pupil.revoked_at).order_by(Pupil.id))),
             db.session.scalar(select(func.count(PriceItem.id))),
             tuple(db.session.scalars(select(PupilIdea.state).order_by(PupilIdea.id))),
+            tuple(db.session.scalars(select(Proposal.title).order_by(Proposal.id))),
             tuple(db.session.scalars(select(PupilComment.state).order_by(PupilComment.id))))
 
 
@@ -137,7 +140,70 @@ def test_pupil_of_another_class_sees_nothing(client, world, db):
     assert client.get(f"/school/pupil/ideas/{world['waiting'].id}").status_code == 404
     assert post(client, f"/school/pupil/ideas/{world['approved'].id}",
                 {"stance": "for", "body": "Hop"}).status_code == 404
+    for idea in (world["approved"], world["waiting"]):
+        assert client.get(f"/school/pupil/ideas/{idea.id}/change").status_code == 404
+        assert post(client, f"/school/pupil/ideas/{idea.id}/change", idea_form(world, "Volé")).status_code == 404
+        assert post(client, f"/school/pupil/ideas/{idea.id}/withdraw").status_code == 404
     assert snapshot(db, world) == before
+
+
+def idea_form(w, title: str) -> dict:
+    return {"title": title, "why": "Parce que.", "price": str(services.prices_of(w["klass"])[1].id)}
+
+
+def test_only_the_author_changes_or_takes_back_an_idea(client, world, db):
+    sign_in_pupil(client, world["klass"], world["cards"][2].code)  # a classmate
+    before = snapshot(db, world)
+    for idea in (world["approved"], world["waiting"]):
+        assert client.get(f"/school/pupil/ideas/{idea.id}/change").status_code == 404
+        assert post(client, f"/school/pupil/ideas/{idea.id}/change", idea_form(world, "Volé")).status_code == 404
+        assert client.get(f"/school/pupil/ideas/{idea.id}/withdraw").status_code == 404
+        assert post(client, f"/school/pupil/ideas/{idea.id}/withdraw").status_code == 404
+    assert "Take back my idea" not in client.get(f"/school/pupil/ideas/{world['approved'].id}").get_data(as_text=True)
+    assert snapshot(db, world) == before
+
+
+def test_author_changes_then_takes_back_an_idea(client, world, db):
+    sign_in_pupil(client, world["klass"], world["cards"][1].code)
+    waiting = world["waiting"]
+    page = client.get(f"/school/pupil/ideas/{waiting.id}", headers=FR).get_data(as_text=True)
+    assert "Modifier mon idée" in page and "Reprendre mon idée" in page
+    form = client.get(f"/school/pupil/ideas/{waiting.id}/change", headers=FR).get_data(as_text=True)
+    assert 'value="Un potager"' in form and form.count("<h1") == 1
+    before = snapshot(db, world)
+    bad = post(client, f"/school/pupil/ideas/{waiting.id}/change", idea_form(world, ""))
+    assert bad.status_code == 422 and "error-summary" in bad.get_data(as_text=True)
+    assert snapshot(db, world) == before
+    assert post(client, f"/school/pupil/ideas/{waiting.id}/change",
+                idea_form(world, "Un potager fleuri")).status_code == 303
+    db.session.expire_all()
+    changed = db.session.get(PupilIdea, waiting.id)
+    assert changed.proposal.title == "Un potager fleuri" and changed.state == Moderation.WAITING
+    confirm = client.get(f"/school/pupil/ideas/{waiting.id}/withdraw", headers=FR)
+    assert confirm.status_code == 200 and "Un potager fleuri" in confirm.get_data(as_text=True)
+    assert client.post(f"/school/pupil/ideas/{waiting.id}/withdraw").status_code == 400  # no CSRF token
+    idea_id = waiting.id
+    assert post(client, f"/school/pupil/ideas/{idea_id}/withdraw").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(PupilIdea, idea_id) is None
+    assert "Un potager" not in client.get("/school/pupil/").get_data(as_text=True)
+
+
+def test_an_approved_idea_no_longer_changes_and_none_after_the_vote_opens(client, world, db):
+    sign_in_pupil(client, world["klass"], world["cards"][0].code)  # the author of the approved idea
+    approved = world["approved"]
+    page = client.get(f"/school/pupil/ideas/{approved.id}", headers=FR).get_data(as_text=True)
+    assert "Modifier mon idée" not in page and "Reprendre mon idée" in page
+    before = snapshot(db, world)
+    assert client.get(f"/school/pupil/ideas/{approved.id}/change").status_code == 303
+    assert post(client, f"/school/pupil/ideas/{approved.id}/change", idea_form(world, "Autre")).status_code == 303
+    assert snapshot(db, world) == before
+    to_phase(world["klass"], world["teacher"], PhaseKind.VOTING)
+    db.session.commit()
+    assert client.get(f"/school/pupil/ideas/{approved.id}/withdraw").status_code == 303
+    assert post(client, f"/school/pupil/ideas/{approved.id}/withdraw").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(PupilIdea, approved.id) is not None
 
 
 def test_class_pages_are_not_city_pages(client, world, db):
@@ -203,6 +269,15 @@ def test_teacher_moderates_and_moves_phases(client, world, db):
     db.session.expire_all()
     assert db.session.get(PupilIdea, world["waiting"].id).state == Moderation.REFUSED
     assert db.session.get(PupilComment, world["note"].id).state == Moderation.APPROVED
+    page = client.get(f"/school/classes/{k}", headers=FR).get_data(as_text=True)
+    assert "Accepter finalement" in page and "Refuser finalement" in page
+    assert client.post(f"/school/classes/{k}/ideas/{world['waiting'].id}/moderate",
+                       data={"csrf_token": token, "decision": "approve"}).status_code == 303  # changed their mind
+    assert client.post(f"/school/classes/{k}/comments/{world['note'].id}/moderate",
+                       data={"csrf_token": token, "decision": "refuse"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(PupilIdea, world["waiting"].id).state == Moderation.APPROVED
+    assert db.session.get(PupilComment, world["note"].id).state == Moderation.REFUSED
     for _ in range(3):
         assert client.post(f"/school/classes/{k}/phase", data={"csrf_token": token}).status_code == 303
     db.session.expire_all()
