@@ -24,6 +24,11 @@ class TeacherForm(FlaskForm):
     coordinator = BooleanField(_l("Coordinator of the school (may name other teachers)"))
 
 
+class HandOverForm(FlaskForm):
+    teacher = SelectField(_l("Hand over to"), coerce=int, choices=[], validate_choice=False,
+                          validators=[InputRequired()])
+
+
 class ClassForm(FlaskForm):
     name = StringField(_l("Name of the class"), filters=[strip_text], validators=[DataRequired(), Length(max=80)],
                        description=_l("For example “CM2 B”. Do not write pupils' names."))

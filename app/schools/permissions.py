@@ -1,9 +1,11 @@
 """Who may do what in schools (adults only; pupils act through their card, see ``pupil_can``).
 
-Officials create schools and make people teachers of a school; a school's coordinator (a teacher flagged so) may
-also make people teachers of their school. A teacher of a school creates classes there, and manages only the
-classes they created: a teacher sees no other teacher's class, and no official sees a class either (the children's
-pages are the class's business). Nobody else (residents, moderators, agents) sees anything of schools.
+Officials create, rename and delete schools and make people teachers of a school; a school's coordinator (a
+teacher flagged so) may also make people teachers of their school, take them off it and hand a class over from one
+teacher to another. A teacher of a school creates classes there, and manages only the classes they created or
+were handed: a teacher sees no other teacher's class, and no official sees a class either (the children's pages
+are the class's business; the school's page shows class names only). Nobody else (residents, moderators,
+agents) sees anything of schools.
 """
 
 from sqlalchemy import select
@@ -24,7 +26,7 @@ def can(user, action: str, obj=None) -> bool:
         return False
     if action == "school.list":  # the schools' home page
         return user.role in (Role.OFFICIAL, Role.TEACHER)
-    if action == "school.create":
+    if action in ("school.create", "school.edit", "school.delete"):  # obj: School (edit, delete)
         return user.role == Role.OFFICIAL
     if action == "school.teachers":  # obj: School
         if user.role == Role.OFFICIAL:

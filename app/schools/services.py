@@ -170,6 +170,82 @@ def grant_teacher(actor, school: School, email: str, coordinator: bool = False) 
     return membership
 
 
+def update_school(actor, school: School, name: str, district=None) -> None:
+    """An official renames a school or changes its district."""
+    _require(actor, "school.edit", school)
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_l("Please give the school's name."), field="name")
+    school.name, school.district = name[:150], district
+    db.session.flush()
+    audit.record(actor, "school.updated", school)
+
+
+def classes_in(school: School) -> list[SchoolClass]:
+    return list(db.session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id)
+                                   .order_by(SchoolClass.school_year.desc(), SchoolClass.name)))
+
+
+def delete_school(actor, school: School) -> None:
+    """An official deletes a school created by mistake or closed before any class: a school with classes keeps
+    their results. Its teachers who teach nowhere else become residents again."""
+    _require(actor, "school.delete", school)
+    if classes_in(school) or db.session.scalar(select(Cycle.id).where(Cycle.school_id == school.id).limit(1)):
+        raise ServiceError(_l("This school has classes: it cannot be deleted (their results are kept)."))
+    users = [membership.user for membership in school.teachers]
+    audit.record(actor, "school.deleted", school, name=school.name)
+    db.session.delete(school)
+    db.session.flush()
+    for user in users:
+        _demote_if_teaching_nowhere(user)
+
+
+def _demote_if_teaching_nowhere(user: User) -> None:
+    if user.role == Role.TEACHER and db.session.scalar(
+            select(func.count()).select_from(SchoolTeacher).where(SchoolTeacher.user_id == user.id)) == 0:
+        user.role = Role.RESIDENT
+        db.session.flush()
+
+
+def open_classes_of(membership: SchoolTeacher) -> list[SchoolClass]:
+    """The classes a teacher still runs in the school (their pupils' data not erased yet)."""
+    return list(db.session.scalars(select(SchoolClass).where(
+        SchoolClass.school_id == membership.school_id, SchoolClass.teacher_id == membership.user_id,
+        SchoolClass.erased_at.is_(None)).order_by(SchoolClass.name)))
+
+
+def remove_teacher(actor, membership: SchoolTeacher) -> None:
+    """Take a teacher off a school (an official, or the school's coordinator for a teacher who is not one). Their
+    classes still running go to another teacher first (``hand_over``). A teacher who teaches nowhere else becomes a
+    resident again."""
+    school = membership.school
+    _require(actor, "school.teachers", school)
+    if membership.coordinator and actor.role != Role.OFFICIAL:
+        raise NotAllowed(_l("Only the city can take a coordinator off a school."))
+    if open_classes_of(membership):
+        raise ServiceError(_l("This teacher still runs classes here: hand them over to another teacher first."))
+    user = membership.user
+    school.teachers.remove(membership)
+    db.session.flush()
+    _demote_if_teaching_nowhere(user)
+    audit.record(actor, "school.teacher_removed", school, teacher=user.id)
+
+
+def hand_over(actor, klass: SchoolClass, membership: SchoolTeacher | None) -> None:
+    """Give a class to another teacher of its school (a teacher leaves, or falls ill): they manage it from now on,
+    with its cards, ideas and budget as they are."""
+    _require(actor, "school.teachers", klass.school)
+    if membership is None or membership.school_id != klass.school_id:
+        raise ServiceError(_l("Choose a teacher of this school."), field="teacher")
+    if membership.user_id == klass.teacher_id:
+        raise ServiceError(_l("This teacher already runs this class."), field="teacher")
+    previous = klass.teacher_id
+    klass.teacher_id = membership.user_id
+    klass.teacher = membership.user
+    db.session.flush()
+    audit.record(actor, "school.class_handed_over", klass, teacher=membership.user_id, previous=previous)
+
+
 def schools_of(user) -> list[School]:
     """The schools a user works with: every school for an official, their own for a teacher."""
     query = select(School).order_by(School.name)

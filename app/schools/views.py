@@ -36,6 +36,7 @@ from app.schools.forms import (
     CityForm,
     ClassForm,
     CommentForm,
+    HandOverForm,
     IdeaForm,
     ModerateForm,
     PriceForm,
@@ -43,7 +44,16 @@ from app.schools.forms import (
     SignInForm,
     TeacherForm,
 )
-from app.schools.models import Moderation, PriceItem, Pupil, PupilComment, PupilIdea, School, SchoolClass
+from app.schools.models import (
+    Moderation,
+    PriceItem,
+    Pupil,
+    PupilComment,
+    PupilIdea,
+    School,
+    SchoolClass,
+    SchoolTeacher,
+)
 from app.schools.permissions import can, pupil_can
 
 bp = Blueprint("schools", __name__, url_prefix="/school", template_folder="templates")
@@ -81,11 +91,18 @@ def _class(class_id: int) -> SchoolClass:
     return klass
 
 
-def _in_class(klass: SchoolClass, model, object_id: int, class_of):
+def _in_class(klass: SchoolClass | School, model, object_id: int, class_of):
+    """The ``model`` row ``object_id`` if it belongs to ``klass`` (a class, or a school: ``class_of(row)`` gives the
+    id of the one it belongs to), else 404."""
     row = db.session.get(model, object_id)
     if row is None or class_of(row) != klass.id:
         abort(404)
     return row
+
+
+def _in_school(school: School, model, object_id: int):
+    """The ``model`` row ``object_id`` (a class, a teacher's membership) if it belongs to ``school``, else 404."""
+    return _in_class(school, model, object_id, lambda row: row.school_id)
 
 
 def _fail(form, error: ServiceError) -> None:
@@ -107,22 +124,67 @@ def _refused(error: ServiceError, endpoint: str, **values):
     return redirect(url_for(endpoint, **values), 303)
 
 
+def _button():
+    """A button's POST carries only its CSRF token: without it, 400."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+
+
+def _run(action, done: str, endpoint: str, then: str | None = None, **values):
+    """Run the service call ``action()``: refused, back to ``endpoint`` with the reason; done, to ``then`` (an
+    endpoint without values) or ``endpoint``, with ``done``."""
+    try:
+        action()
+    except ServiceError as error:
+        return _refused(error, endpoint, **values)
+    return _done(done, then) if then else _done(done, endpoint, **values)
+
+
+def _submitted(form, action, done: str, endpoint: str, **values):
+    """Validate ``form`` and run the service call ``action()`` (it reads the form's data): done, to ``endpoint``
+    with ``done``; refused, the reason goes on the form and None is returned, for the page to show it again."""
+    if form.validate_on_submit():
+        try:
+            action()
+        except ServiceError as error:
+            db.session.rollback()
+            _fail(form, error)
+        else:
+            return _done(done, endpoint, **values)
+    return None
+
+
 # --- Teachers and officials -------------------------------------------------------------------------------------------
+
+def _school_form(school: School | None = None) -> SchoolForm:
+    """The school's name and district (a new school, or ``school`` to edit, under the prefix "school")."""
+    form = SchoolForm() if school is None else SchoolForm(prefix="school", obj=None if request.method == "POST"
+                                                          else _SchoolValues(school))
+    districts = db.session.scalars(select(District).order_by(District.name)).all()
+    form.district.choices = choices([("", _("No district"))] + [(str(d.id), d.name) for d in districts])
+    return form
+
+
+class _SchoolValues:
+    def __init__(self, school: School):
+        self.name, self.district = school.name, str(school.district_id or "")
+
+
+def _form_district(form: SchoolForm) -> District | None:
+    return db.session.get(District, int(form.district.data)) if form.district.data.isdigit() else None
+
 
 @bp.route("/", methods=["GET", "POST"])
 @require(can, "school.list")
 def home():
-    form = SchoolForm()
-    districts = db.session.scalars(select(District).order_by(District.name)).all()
-    form.district.choices = choices([("", _("No district"))] + [(str(d.id), d.name) for d in districts])
+    form = _school_form()
     status = 200
     if form.is_submitted():
         if not can(current_user, "school.create"):
             abort(403)
         if form.validate():
-            district = db.session.get(District, int(form.district.data)) if form.district.data.isdigit() else None
             try:
-                school = services.create_school(current_user, form.name.data, district)
+                school = services.create_school(current_user, form.name.data, _form_district(form))
             except ServiceError as error:
                 db.session.rollback()
                 _fail(form, error)
@@ -133,24 +195,87 @@ def home():
                            classes=services.classes_of(current_user)), status
 
 
+def _school(school_id: int, action: str = "school.teachers") -> School:
+    school = _get(School, school_id)
+    if not can(current_user, action, school):
+        abort(403)
+    return school
+
+
+def _school_page(school: School, status: int = 200, **forms):
+    """The school's page (officials and its coordinators): its teachers with the classes they run (names only),
+    adding, taking off and handing over; for officials, the school's name and district, and deleting it."""
+    teachers = services.teachers_of(school)
+    classes = {membership.id: services.open_classes_of(membership) for membership in teachers}
+    hand_over_forms = {}
+    for membership in teachers:
+        others = choices([(other.id, other.user.display_name) for other in teachers
+                          if other.user_id != membership.user_id])
+        for klass in classes[membership.id]:
+            hand_over_forms[klass.id] = HandOverForm(prefix=f"class-{klass.id}")
+            hand_over_forms[klass.id].teacher.choices = others
+    return render_template(
+        "schools/teachers.html", school=school, teachers=teachers, classes=classes, hand_over_forms=hand_over_forms,
+        has_classes=bool(services.classes_in(school)), action_form=ActionForm(),
+        form=forms.get("form") or TeacherForm(), school_form=forms.get("school_form") or _school_form(school),
+    ), status
+
+
 @bp.route("/<int:school_id>/teachers", methods=["GET", "POST"])
 @require(can, "school.list")
 def teachers(school_id: int):
-    school = _get(School, school_id)
-    if not can(current_user, "school.teachers", school):
-        abort(403)
+    school = _school(school_id)
     form = TeacherForm()
-    if form.validate_on_submit():
-        try:
-            services.grant_teacher(current_user, school, form.email.data, form.coordinator.data)
-        except ServiceError as error:
-            db.session.rollback()
-            _fail(form, error)
-        else:
-            return _done(_("This person is now a teacher of the school."), "schools.teachers", school_id=school.id)
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("schools/teachers.html", school=school, form=form,
-                           teachers=services.teachers_of(school)), status
+    return _submitted(form, lambda: services.grant_teacher(current_user, school, form.email.data,
+                                                           form.coordinator.data),
+                      _("This person is now a teacher of the school."), "schools.teachers", school_id=school.id) \
+        or _school_page(school, 422 if form.errors or form.form_errors else 200, form=form)
+
+
+@bp.route("/<int:school_id>/edit", methods=["POST"])
+@require(can, "school.list")
+def edit_school(school_id: int):
+    school = _school(school_id, "school.edit")
+    form = _school_form(school)
+    return _submitted(form, lambda: services.update_school(current_user, school, form.name.data, _form_district(form)),
+                      _("The school was saved."), "schools.teachers", school_id=school.id) \
+        or _school_page(school, 422, school_form=form)
+
+
+@bp.route("/<int:school_id>/delete", methods=["POST"])
+@require(can, "school.list")
+def delete_school(school_id: int):
+    school = _school(school_id, "school.delete")
+    _button()
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm that the school is deleted."), "error")
+        return redirect(url_for("schools.teachers", school_id=school.id), 303)
+    return _run(partial(services.delete_school, current_user, school), _("The school was deleted."),
+                "schools.teachers", then="schools.home", school_id=school.id)
+
+
+@bp.route("/<int:school_id>/teachers/<int:membership_id>/remove", methods=["POST"])
+@require(can, "school.list")
+def remove_teacher(school_id: int, membership_id: int):
+    school = _school(school_id)
+    membership = _in_school(school, SchoolTeacher, membership_id)
+    _button()
+    return _run(partial(services.remove_teacher, current_user, membership),
+                _("The teacher was taken off the school."), "schools.teachers", school_id=school.id)
+
+
+@bp.route("/<int:school_id>/classes/<int:class_id>/hand-over", methods=["POST"])
+@require(can, "school.list")
+def hand_over(school_id: int, class_id: int):
+    school = _school(school_id)
+    klass = _in_school(school, SchoolClass, class_id)
+    form = HandOverForm(prefix=f"class-{klass.id}")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _refused(ServiceError(_("Choose a teacher of this school.")), "schools.teachers", school_id=school.id)
+    return _run(partial(services.hand_over, current_user, klass, db.session.get(SchoolTeacher, form.teacher.data)),
+                _("The class was handed over."), "schools.teachers", school_id=school.id)
 
 
 @bp.route("/<int:school_id>/classes/new", methods=["GET", "POST"])
@@ -216,24 +341,17 @@ def dashboard(class_id: int):
 def budget(class_id: int):
     klass = _class(class_id)
     form = BudgetForm(prefix="budget")
-    if form.validate_on_submit():
-        try:
-            services.create_budget(current_user, klass, form.title.data, form.budget.data, form.kind.data,
-                                   form.whole_school.data)
-        except ServiceError as error:
-            db.session.rollback()
-            _fail(form, error)
-        else:
-            return _done(_("The class's budget is open: pupils can now send their ideas."), "schools.dashboard",
-                         class_id=klass.id)
-    return _dashboard(klass, 422, budget_form=form)
+    return _submitted(form, lambda: services.create_budget(current_user, klass, form.title.data, form.budget.data,
+                                                           form.kind.data, form.whole_school.data),
+                      _("The class's budget is open: pupils can now send their ideas."), "schools.dashboard",
+                      class_id=klass.id) \
+        or _dashboard(klass, 422, budget_form=form)
 
 
 @bp.route("/classes/<int:class_id>/phase", methods=["POST"])
 def phase(class_id: int):
     klass = _class(class_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    _button()
     try:
         moved = services.move_phase(current_user, klass)
     except ServiceError as error:
@@ -246,23 +364,17 @@ def phase(class_id: int):
 def add_price(class_id: int):
     klass = _class(class_id)
     form = _price_form()
-    if form.validate_on_submit():
-        try:
-            services.add_price(current_user, klass, form.label.data, form.icon.data, form.cost.data)
-        except ServiceError as error:
-            db.session.rollback()
-            _fail(form, error)
-        else:
-            return _done(_("The price was added to the list."), "schools.dashboard", class_id=klass.id)
-    return _dashboard(klass, 422, price_form=form)
+    return _submitted(form, lambda: services.add_price(current_user, klass, form.label.data, form.icon.data,
+                                                       form.cost.data),
+                      _("The price was added to the list."), "schools.dashboard", class_id=klass.id) \
+        or _dashboard(klass, 422, price_form=form)
 
 
 @bp.route("/classes/<int:class_id>/prices/<int:price_id>/delete", methods=["POST"])
 def delete_price(class_id: int, price_id: int):
     klass = _class(class_id)
     item = _in_class(klass, PriceItem, price_id, lambda row: row.class_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    _button()
     services.delete_price(current_user, item)
     return _done(_("The price was removed from the list."), "schools.dashboard", class_id=klass.id)
 
@@ -298,8 +410,7 @@ def cards(class_id: int):
 def reprint(class_id: int, pupil_id: int):
     klass = _class(class_id)
     pupil = _in_class(klass, Pupil, pupil_id, lambda row: row.class_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    _button()
     try:
         card = services.reprint_card(current_user, pupil)
     except ServiceError as error:
@@ -312,13 +423,9 @@ def reprint(class_id: int, pupil_id: int):
 def revoke(class_id: int, pupil_id: int):
     klass = _class(class_id)
     pupil = _in_class(klass, Pupil, pupil_id, lambda row: row.class_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.revoke_card(current_user, pupil)
-    except ServiceError as error:
-        return _refused(error, "schools.dashboard", class_id=klass.id)
-    return _done(_("The card was cancelled: it no longer works."), "schools.dashboard", class_id=klass.id)
+    _button()
+    return _run(partial(services.revoke_card, current_user, pupil), _("The card was cancelled: it no longer works."),
+                "schools.dashboard", class_id=klass.id)
 
 
 @bp.route("/classes/<int:class_id>/ideas/<int:idea_id>/moderate", methods=["POST"])
@@ -351,16 +458,12 @@ def _moderate(klass: SchoolClass, decide, target, approved: str, refused: str):
 @bp.route("/classes/<int:class_id>/erase", methods=["POST"])
 def erase(class_id: int):
     klass = _class(class_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    _button()
     if request.form.get("confirm") != "yes":  # cannot be undone: the teacher ticks a box first
         return _dashboard(klass, 422, erase_error=_("Tick the box to confirm: the erasure cannot be undone."))
-    try:
-        services.erase_pupils(current_user, klass)
-    except ServiceError as error:
-        return _refused(error, "schools.dashboard", class_id=klass.id)
-    return _done(_("The pupils' data were erased; the class keeps its results and totals."), "schools.dashboard",
-                 class_id=klass.id)
+    return _run(partial(services.erase_pupils, current_user, klass),
+                _("The pupils' data were erased; the class keeps its results and totals."), "schools.dashboard",
+                class_id=klass.id)
 
 
 @bp.route("/classes/<int:class_id>/ideas/<int:idea_id>/city", methods=["POST"])
@@ -413,8 +516,7 @@ def sign_in():
 
 @bp.route("/pupil/sign-out", methods=["POST"])
 def sign_out():
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    _button()
     session.pop(PUPIL_SESSION, None)
     return redirect(url_for("schools.sign_in"), 303)
 
@@ -446,17 +548,9 @@ class _IdeaValues:
 
 
 def _save_idea(form: IdeaForm, prices: dict, save, done: str, endpoint: str, **values):
-    """Validate the idea form and run ``save(title, why, price, image)``; back to ``endpoint`` with ``done``, or
-    None (the form then holds the errors)."""
-    if form.validate_on_submit():
-        try:
-            save(form.title.data, form.why.data, prices.get(form.price.data), request.files.get(form.image.name))
-        except ServiceError as error:
-            db.session.rollback()
-            _fail(form, error)
-        else:
-            return _done(done, endpoint, **values)
-    return None
+    """``_submitted`` for the idea form: ``save(title, why, price, image)``."""
+    return _submitted(form, lambda: save(form.title.data, form.why.data, prices.get(form.price.data),
+                                         request.files.get(form.image.name)), done, endpoint, **values)
 
 
 @bp.route("/pupil/ideas/new", methods=["GET", "POST"])
@@ -508,16 +602,11 @@ def withdraw_idea(idea_id: int):
     row = _my_idea(pupil, idea_id)
     if request.method == "GET" and not services.can_withdraw_idea(pupil, row):
         return _unchangeable(row)
-    form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            services.withdraw_idea(pupil, row)
-        except ServiceError as error:
-            return _refused(error, "schools.idea", idea_id=idea_id)
-        return _done(_("Your idea was taken back."), "schools.pupil_home")
-    if request.method == "POST":
-        abort(400)
-    return render_template("schools/pupil_idea_withdraw.html", idea=row, form=form)
+    if request.method == "GET":
+        return render_template("schools/pupil_idea_withdraw.html", idea=row, form=ActionForm())
+    _button()
+    return _run(partial(services.withdraw_idea, pupil, row), _("Your idea was taken back."), "schools.idea",
+                then="schools.pupil_home", idea_id=idea_id)
 
 
 @bp.route("/pupil/ideas/<int:idea_id>", methods=["GET", "POST"])
@@ -527,14 +616,10 @@ def idea(idea_id: int):
     if row is None or not pupil_can(pupil, "idea.view", row):
         abort(404)
     form = CommentForm()
-    if form.validate_on_submit():
-        try:
-            services.comment(pupil, row, form.stance.data, form.body.data)
-        except ServiceError as error:
-            db.session.rollback()
-            _fail(form, error)
-        else:
-            return _done(_("Thank you! Your teacher will read your comment soon."), "schools.idea", idea_id=row.id)
+    done = _submitted(form, lambda: services.comment(pupil, row, form.stance.data, form.body.data),
+                      _("Thank you! Your teacher will read your comment soon."), "schools.idea", idea_id=row.id)
+    if done is not None:
+        return done
     status = 422 if form.errors or form.form_errors else 200
     can_comment = row.state == Moderation.APPROVED and services.class_phase(pupil.school_class) in (
         PhaseKind.SUBMISSION, PhaseKind.REVIEW)

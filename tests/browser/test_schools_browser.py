@@ -139,3 +139,27 @@ def test_pupil_signs_in_proposes_comments_and_votes(browser, live, app):
     assert "Un potager" in browser.page_source
     assert_accessible(browser)
     screenshot(browser, "schools-pupil-results-fr-narrow", width=380)
+
+
+def test_official_runs_a_school_page(browser, live, app):
+    from tests.schools.conftest import make_class, make_teacher
+
+    with app.app_context():
+        klass, teacher, _ = make_class(cards=0)
+        official = make_user(Role.OFFICIAL, email="ville@example.org")
+        make_teacher(klass.school, official)
+        empty = services.create_school(official, "École fermée")
+        db.session.commit()
+        school_id, empty_id, class_id = klass.school_id, empty.id, klass.id
+    sign_in(browser, live, "ville@example.org", PASSWORD)
+    browser.get(f"{live}/school/{school_id}/teachers")
+    assert "ne peut pas être supprimée" in browser.page_source
+    assert_accessible(browser)
+    screenshot(browser, "schools-school-page-fr-narrow", width=380)
+    submit(browser, f"form[action$='/classes/{class_id}/hand-over']")  # to the other teacher, the only choice
+    assert "confiée" in browser.page_source
+    browser.get(f"{live}/school/{empty_id}/teachers")
+    browser.find_element(By.ID, "delete-confirm").click()
+    assert_accessible(browser)
+    submit(browser, "form[action$='/delete']")
+    assert "supprimée" in browser.page_source and "École fermée" not in browser.page_source

@@ -17,6 +17,7 @@ from app.proposals.models import Proposal, ProposalStatus
 from app.proposals.search import listing
 from app.schools import services
 from app.schools.models import Moderation, Pupil, PupilComment, PupilIdea
+from app.schools.permissions import can
 from app.voting.models import Participation
 from tests.factories import make_cycle, make_user
 from tests.schools.conftest import approved_idea, make_class, make_school, make_teacher, to_phase
@@ -363,3 +364,47 @@ def test_knapsack_class_vote_keeps_within_the_class_budget(db):
     assert not services.has_voted(cards[0].pupil)
     services.vote(cards[0].pupil, items[:1])
     assert services.has_voted(cards[0].pupil)
+
+
+def test_schools_are_renamed_and_deleted_by_officials_only(db):
+    school, official = make_school()
+    teacher = make_teacher(school, official)
+    other, _ = make_school("École Moulins")
+    services.grant_teacher(official, other, teacher.email)
+    alone = make_teacher(school, official)
+    with pytest.raises(NotAllowed):
+        services.update_school(teacher, school, "Renommée")
+    with pytest.raises(ServiceError) as error:
+        services.update_school(official, school, "  ")
+    assert error.value.field == "name"
+    services.update_school(official, school, "École Jean-Macé")
+    assert school.name == "École Jean-Macé"
+    with pytest.raises(NotAllowed):
+        services.delete_school(teacher, school)
+    services.delete_school(official, school)
+    assert db.session.get(type(school), school.id) is None
+    assert teacher.role == Role.TEACHER and alone.role == Role.RESIDENT  # one still teaches at Moulins
+    klass, class_teacher, _ = make_class(cards=0)
+    with pytest.raises(ServiceError):  # a school with classes keeps their results
+        services.delete_school(official, klass.school)
+
+
+def test_a_class_is_handed_over_within_its_school_before_its_teacher_leaves(db):
+    klass, teacher, _ = make_class(cards=1)
+    official = make_user(Role.OFFICIAL)
+    colleague = make_teacher(klass.school, official)
+    elsewhere_school, _ = make_school("École Moulins")
+    stranger = make_teacher(elsewhere_school, official)
+    leaving, staying = (next(m for m in klass.school.teachers if m.user_id == user.id) for user in (teacher, colleague))
+    with pytest.raises(ServiceError):
+        services.remove_teacher(official, leaving)
+    with pytest.raises(ServiceError):  # a teacher of another school
+        services.hand_over(official, klass, elsewhere_school.teachers[0])
+    with pytest.raises(NotAllowed):  # a plain teacher does not run the school
+        services.hand_over(colleague, klass, staying)
+    services.hand_over(official, klass, staying)
+    assert klass.teacher_id == colleague.id
+    assert can(colleague, "class.manage", klass) and not can(teacher, "class.manage", klass)
+    services.remove_teacher(official, leaving)
+    assert teacher.role == Role.RESIDENT and [m.user_id for m in klass.school.teachers] == [colleague.id]
+    assert stranger.role == Role.TEACHER

@@ -10,7 +10,16 @@ from app.accounts.models import Role
 from app.cycles.models import PhaseKind
 from app.proposals.models import Proposal
 from app.schools import services
-from app.schools.models import Moderation, PriceItem, Pupil, PupilComment, PupilIdea, SchoolClass
+from app.schools.models import (
+    Moderation,
+    PriceItem,
+    Pupil,
+    PupilComment,
+    PupilIdea,
+    School,
+    SchoolClass,
+    SchoolTeacher,
+)
 from tests.conftest import csrf_token, login
 from tests.factories import make_cycle, make_user
 from tests.schools.conftest import approved_idea, make_class, make_teacher, to_phase
@@ -52,6 +61,18 @@ def class_routes(w) -> list[tuple[str, str, dict]]:
     ]
 
 
+def school_routes(w) -> list[tuple[str, str, dict]]:
+    """The school's page and its actions (officials; the coordinator for teachers)."""
+    klass = w["klass"]
+    school, membership = klass.school_id, klass.school.teachers[0]
+    return [
+        ("POST", f"/school/{school}/edit", {"school-name": "Rebaptisée", "school-district": ""}),
+        ("POST", f"/school/{school}/delete", {"confirm": "yes"}),
+        ("POST", f"/school/{school}/teachers/{membership.id}/remove", {}),
+        ("POST", f"/school/{school}/classes/{klass.id}/hand-over", {f"class-{klass.id}-teacher": str(membership.id)}),
+    ]
+
+
 def pupil_routes(w) -> list[str]:
     return ["/school/pupil/", "/school/pupil/ideas/new", f"/school/pupil/ideas/{w['approved'].id}",
             f"/school/pupil/ideas/{w['waiting'].id}/change", f"/school/pupil/ideas/{w['waiting'].id}/withdraw",
@@ -68,6 +89,10 @@ def snapshot(db, w) -> tuple:
             db.session.scalar(select(func.count(PriceItem.id))),
             tuple(db.session.scalars(select(PupilIdea.state).order_by(PupilIdea.id))),
             tuple(db.session.scalars(select(Proposal.title).order_by(Proposal.id))),
+            tuple(db.session.scalars(select(School.name).order_by(School.id))),
+            tuple(db.session.execute(select(SchoolTeacher.school_id, SchoolTeacher.user_id)
+                                     .order_by(SchoolTeacher.id))),
+            tuple(db.session.scalars(select(SchoolClass.teacher_id).order_by(SchoolClass.id))),
             tuple(db.session.scalars(select(PupilComment.state).order_by(PupilComment.id))))
 
 
@@ -90,6 +115,9 @@ def test_anonymous_sees_nothing(client, world, db):
     for path in ("/school/", f"/school/{world['klass'].school_id}/teachers",
                  f"/school/{world['klass'].school_id}/classes/new"):
         assert client.get(path).status_code == 302
+    for method, path, data in school_routes(world):
+        response = client.open(path, method=method, data={"csrf_token": csrf_token(client, "/"), **data})
+        assert response.status_code == 302, path
     for path in pupil_routes(world):
         response = client.get(path)
         assert response.status_code == 302 and "/school/pupil/sign-in" in response.headers["Location"]
@@ -113,6 +141,10 @@ def test_every_role_against_every_school_route(client, world, db, any_role):
     assert client.get(f"/school/{school}/classes/new").status_code == 403  # not a teacher of this school
     for path in pupil_routes(world):  # an adult is not a pupil
         assert client.get(path).status_code == 302
+    if any_role != Role.OFFICIAL:  # officials run schools: test_official_edits_and_deletes_schools
+        for method, path, data in school_routes(world):
+            response = client.open(path, method=method, data={"csrf_token": csrf_token(client, "/"), **data})
+            assert response.status_code == 403, (any_role, path, response.status_code)
     assert snapshot(db, world) == before
 
 
@@ -124,6 +156,9 @@ def test_teacher_of_another_school_sees_nothing(client, world, db):
         assert response.status_code == 403, path
     assert client.get(f"/school/{world['klass'].school_id}/classes/new").status_code == 403
     assert client.get(f"/school/{world['klass'].school_id}/teachers").status_code == 403
+    for method, path, data in school_routes(world):
+        response = client.open(path, method=method, data={"csrf_token": csrf_token(client, "/"), **data})
+        assert response.status_code == 403, path
     assert snapshot(db, world) == before
 
 
@@ -405,3 +440,57 @@ def test_erase_button_and_city_link(client, world, db):
     assert db.session.get(SchoolClass, klass.id).erased_at is not None
     html = client.get(f"/school/classes/{klass.id}").get_data(as_text=True)
     assert "Des bancs" in html  # the results stay
+
+
+def test_official_edits_and_deletes_schools(client, world, db):
+    official = make_user(Role.OFFICIAL)
+    empty = services.create_school(official, "École fermée").id
+    db.session.commit()
+    login(client, official)
+    token = csrf_token(client, "/school/")
+    school = world["klass"].school_id
+    page = client.get(f"/school/{school}/teachers", headers=FR).get_data(as_text=True)
+    assert "ne peut pas être supprimée" in page and "CM2 B" in page  # class names only
+    assert client.post(f"/school/{school}/edit", data={"csrf_token": token, "school-name": "",
+                                                       "school-district": ""}).status_code == 422
+    assert client.post(f"/school/{school}/edit", data={"csrf_token": token, "school-name": "École Jean-Macé",
+                                                       "school-district": ""}).status_code == 303
+    assert client.post(f"/school/{school}/delete", data={"csrf_token": token, "confirm": "yes"}).status_code == 303
+    assert client.post(f"/school/{empty}/delete", data={"csrf_token": token}).status_code == 303  # not ticked
+    db.session.expire_all()
+    assert db.session.get(School, school).name == "École Jean-Macé" and db.session.get(School, empty)
+    assert client.post(f"/school/{empty}/delete", data={"confirm": "yes"}).status_code == 400  # no CSRF token
+    assert client.post(f"/school/{empty}/delete", data={"csrf_token": token, "confirm": "yes"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(School, empty) is None and db.session.get(School, school) is not None
+
+
+def test_coordinator_hands_a_class_over_then_takes_the_teacher_off(client, world, db):
+    klass, teacher = world["klass"], world["teacher"]
+    official = make_user(Role.OFFICIAL)
+    coordinator = make_teacher(klass.school, official, coordinator=True)
+    db.session.commit()
+    login(client, coordinator)
+    token = csrf_token(client, "/school/")
+    base = f"/school/{klass.school_id}"
+    leaving = db.session.scalar(select(SchoolTeacher.id).where(SchoolTeacher.user_id == teacher.id))
+    mine = db.session.scalar(select(SchoolTeacher.id).where(SchoolTeacher.user_id == coordinator.id))
+    page = client.get(base + "/teachers", headers=FR)
+    assert page.status_code == 200 and "Retirer de l’école" in page.get_data(as_text=True)
+    assert client.post(f"{base}/teachers/{leaving}/remove", data={"csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SchoolTeacher, leaving) is not None  # still runs CM2 B
+    assert client.post(f"{base}/teachers/{mine}/remove", data={"csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SchoolTeacher, mine) is not None  # a coordinator is taken off by the city only
+    assert client.post(f"{base}/classes/{klass.id}/hand-over",
+                       data={"csrf_token": token, f"class-{klass.id}-teacher": "999999"}).status_code == 303
+    assert client.post(f"{base}/classes/{klass.id}/hand-over",
+                       data={"csrf_token": token, f"class-{klass.id}-teacher": str(mine)}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SchoolClass, klass.id).teacher_id == coordinator.id
+    assert client.post(f"{base}/teachers/{leaving}/remove", data={"csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SchoolTeacher, leaving) is None
+    assert db.session.get(type(teacher), teacher.id).role == Role.RESIDENT
+    assert client.get(f"/school/classes/{klass.id}").status_code == 200  # the new teacher runs it
