@@ -293,6 +293,25 @@ def create_class(actor, school: School, name: str, grade_level: int, school_year
     return klass
 
 
+def delete_class(actor, klass: SchoolClass) -> None:
+    """The teacher deletes a class created by mistake, before its budget opens: its cards (and the lessons' answers
+    given with them) and price list go with it. Once the budget is open, the class keeps its results: its pupils'
+    data are erased at the end of the school year instead."""
+    _require(actor, "class.manage", klass)
+    if klass.cycle_id is not None:
+        raise ServiceError(_l("This class has opened its budget: it cannot be deleted. At the end of the school "
+                              "year, erase the pupils' data instead."))
+    from app.lessons import services as lessons
+
+    pupils = pupils_of(klass)
+    lessons.erase([pupil.learner_key for pupil in pupils])
+    audit.record(actor, "school.class_deleted", klass, name=klass.name, cards=len(pupils))
+    db.session.execute(delete(Pupil).where(Pupil.class_id == klass.id))
+    db.session.execute(delete(PriceItem).where(PriceItem.class_id == klass.id))
+    db.session.delete(klass)
+    db.session.flush()
+
+
 def class_phase(klass: SchoolClass) -> PhaseKind | None:
     return phase_of(klass.cycle) if klass.cycle is not None else None
 

@@ -246,12 +246,19 @@ def edit_school(school_id: int):
 @require(can, "school.list")
 def delete_school(school_id: int):
     school = _school(school_id, "school.delete")
+    return _delete(partial(services.delete_school, current_user, school),
+                   _("Tick the box to confirm that the school is deleted."), _("The school was deleted."),
+                   "schools.teachers", school_id=school.id)
+
+
+def _delete(action, unticked: str, done: str, endpoint: str, **values):
+    """A delete button behind a box to tick ("confirm"): not ticked, back to ``endpoint`` saying so; else ``_run``
+    the service call ``action()``, then to the schools' home."""
     _button()
     if request.form.get("confirm") != "yes":
-        flash(_("Tick the box to confirm that the school is deleted."), "error")
-        return redirect(url_for("schools.teachers", school_id=school.id), 303)
-    return _run(partial(services.delete_school, current_user, school), _("The school was deleted."),
-                "schools.teachers", then="schools.home", school_id=school.id)
+        flash(unticked, "error")
+        return redirect(url_for(endpoint, **values), 303)
+    return _run(action, done, endpoint, then="schools.home", **values)
 
 
 @bp.route("/<int:school_id>/teachers/<int:membership_id>/remove", methods=["POST"])
@@ -464,6 +471,14 @@ def erase(class_id: int):
     return _run(partial(services.erase_pupils, current_user, klass),
                 _("The pupils' data were erased; the class keeps its results and totals."), "schools.dashboard",
                 class_id=klass.id)
+
+
+@bp.route("/classes/<int:class_id>/delete", methods=["POST"])
+def delete_class(class_id: int):
+    klass = _class(class_id)
+    return _delete(partial(services.delete_class, current_user, klass),
+                   _("Tick the box to confirm that the class is deleted."), _("The class was deleted."),
+                   "schools.dashboard", class_id=klass.id)
 
 
 @bp.route("/classes/<int:class_id>/ideas/<int:idea_id>/city", methods=["POST"])

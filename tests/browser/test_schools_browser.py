@@ -36,6 +36,8 @@ def test_teacher_creates_a_class_prints_cards_moderates_and_moves_phases(browser
     fill(browser, {"name": "CM2 B", "school_year": "2026-2027", "grade_level": "5"})
     submit(browser, "main form")
     assert "CM2 B" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "Supprimer la classe" in browser.page_source  # until its budget opens
+    assert_accessible(browser)
     fill(browser, {"budget-title": "Notre cour", "budget-budget": "2000"})
     submit(browser, "form[action$='/budget']")
     fill(browser, {"price-label": "Un banc", "price-icon": "bench", "price-cost": "300"})

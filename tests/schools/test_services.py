@@ -408,3 +408,27 @@ def test_a_class_is_handed_over_within_its_school_before_its_teacher_leaves(db):
     services.remove_teacher(official, leaving)
     assert teacher.role == Role.RESIDENT and [m.user_id for m in klass.school.teachers] == [colleague.id]
     assert stranger.role == Role.TEACHER
+
+
+def test_a_class_is_deleted_only_before_its_budget_opens(db):
+    from app.lessons import services as lessons
+    from app.lessons.models import QuizAnswers
+    from app.schools.models import PriceItem, SchoolClass
+    from tests.lessons.test_lessons_services import right
+
+    klass, teacher, cards = make_class(budget=False, cards=2)
+    services.add_price(teacher, klass, "Un banc", "bench", 30_000)
+    lessons.record_answers(cards[0].pupil.learner_key, "public-budget", right("public-budget"))
+    opened, opened_teacher, _ = make_class(school=klass.school, teacher=teacher)
+    other = make_teacher(klass.school, make_user(Role.OFFICIAL))
+    with pytest.raises(NotAllowed):  # another teacher's class
+        services.delete_class(other, klass)
+    with pytest.raises(ServiceError):  # its budget is open: it keeps its results
+        services.delete_class(teacher, opened)
+    class_id = klass.id
+    services.delete_class(teacher, klass)
+    assert db.session.get(SchoolClass, class_id) is None
+    assert db.session.scalar(select(func.count(Pupil.id)).where(Pupil.class_id == class_id)) == 0
+    assert db.session.scalar(select(func.count(PriceItem.id)).where(PriceItem.class_id == class_id)) == 0
+    assert db.session.scalar(select(func.count(QuizAnswers.id))) == 0
+    assert services.classes_of(teacher) == [opened]

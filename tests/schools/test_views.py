@@ -57,6 +57,7 @@ def class_routes(w) -> list[tuple[str, str, dict]]:
         ("POST", f"/school/classes/{k}/ideas/{w['waiting'].id}/moderate", {"decision": "approve"}),
         ("POST", f"/school/classes/{k}/comments/{w['note'].id}/moderate", {"decision": "approve"}),
         ("POST", f"/school/classes/{k}/erase", {"confirm": "yes"}),
+        ("POST", f"/school/classes/{k}/delete", {"confirm": "yes"}),
         ("POST", f"/school/classes/{k}/ideas/{w['approved'].id}/city", {"city-cycle": "1"}),
     ]
 
@@ -494,3 +495,21 @@ def test_coordinator_hands_a_class_over_then_takes_the_teacher_off(client, world
     assert db.session.get(SchoolTeacher, leaving) is None
     assert db.session.get(type(teacher), teacher.id).role == Role.RESIDENT
     assert client.get(f"/school/classes/{klass.id}").status_code == 200  # the new teacher runs it
+
+
+def test_teacher_deletes_a_class_created_by_mistake(client, db):
+    klass, teacher, _ = make_class(budget=False, cards=2)
+    db.session.commit()
+    login(client, teacher)
+    token = csrf_token(client, "/school/")
+    page = client.get(f"/school/classes/{klass.id}", headers=FR).get_data(as_text=True)
+    assert "Supprimer la classe" in page
+    class_id = klass.id
+    assert client.post(f"/school/classes/{class_id}/delete", data={"csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SchoolClass, class_id) is not None  # the box was not ticked
+    response = client.post(f"/school/classes/{class_id}/delete", data={"csrf_token": token, "confirm": "yes"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/school/")
+    db.session.expire_all()
+    assert db.session.get(SchoolClass, class_id) is None
+    assert client.get(f"/school/classes/{class_id}").status_code == 404
