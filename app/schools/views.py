@@ -21,6 +21,7 @@ from flask_babel import _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.core.actions import run_and_flash
 from app.core.errors import ServiceError
 from app.core.forms import choices
 from app.core.i18n import euros
@@ -133,11 +134,9 @@ def _button():
 def _run(action, done: str, endpoint: str, then: str | None = None, **values):
     """Run the service call ``action()``: refused, back to ``endpoint`` with the reason; done, to ``then`` (an
     endpoint without values) or ``endpoint``, with ``done``."""
-    try:
-        action()
-    except ServiceError as error:
-        return _refused(error, endpoint, **values)
-    return _done(done, then) if then else _done(done, endpoint, **values)
+    if run_and_flash(action, done) and then:
+        return redirect(url_for(then), 303)
+    return redirect(url_for(endpoint, **values), 303)
 
 
 def _submitted(form, action, done: str, endpoint: str, **values):
