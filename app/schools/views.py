@@ -614,9 +614,9 @@ def withdraw_idea(idea_id: int):
     """A page that asks first (it works without JavaScript), then takes the idea back."""
     pupil = _pupil()
     row = _my_idea(pupil, idea_id)
-    if request.method == "GET" and not services.can_withdraw_idea(pupil, row):
-        return _unchangeable(row)
     if request.method == "GET":
+        if not services.can_withdraw_idea(pupil, row):
+            return _unchangeable(row)
         return render_template("schools/pupil_idea_withdraw.html", idea=row, form=ActionForm())
     _button()
     return _run(partial(services.withdraw_idea, pupil, row), _("Your idea was taken back."), "schools.idea",
