@@ -92,11 +92,11 @@ def _class(class_id: int) -> SchoolClass:
     return klass
 
 
-def _in_class(klass: SchoolClass | School, model, object_id: int, class_of):
-    """The ``model`` row ``object_id`` if it belongs to ``klass`` (a class, or a school: ``class_of(row)`` gives the
+def _in_class(owner: SchoolClass | School, model, object_id: int, class_of):
+    """The ``model`` row ``object_id`` if it belongs to ``owner`` (a class, or a school: ``class_of(row)`` gives the
     id of the one it belongs to), else 404."""
     row = db.session.get(model, object_id)
-    if row is None or class_of(row) != klass.id:
+    if row is None or class_of(row) != owner.id:
         abort(404)
     return row
 
@@ -139,6 +139,16 @@ def _run(action, done: str, endpoint: str, then: str | None = None, **values):
     return redirect(url_for(endpoint, **values), 303)
 
 
+def _delete(action, unticked: str, done: str, endpoint: str, **values):
+    """A delete button behind a box to tick ("confirm"): not ticked, back to ``endpoint`` saying so; else ``_run``
+    the service call ``action()``, then to the schools' home."""
+    _button()
+    if request.form.get("confirm") != "yes":
+        flash(unticked, "error")
+        return redirect(url_for(endpoint, **values), 303)
+    return _run(action, done, endpoint, then="schools.home", **values)
+
+
 def _submitted(form, action, done: str, endpoint: str, **values):
     """Validate ``form`` and run the service call ``action()`` (it reads the form's data): done, to ``endpoint``
     with ``done``; refused, the reason goes on the form and None is returned, for the page to show it again."""
@@ -157,16 +167,11 @@ def _submitted(form, action, done: str, endpoint: str, **values):
 
 def _school_form(school: School | None = None) -> SchoolForm:
     """The school's name and district (a new school, or ``school`` to edit, under the prefix "school")."""
-    form = SchoolForm() if school is None else SchoolForm(prefix="school", obj=None if request.method == "POST"
-                                                          else _SchoolValues(school))
+    form = SchoolForm() if school is None else SchoolForm(
+        prefix="school", data={"name": school.name, "district": str(school.district_id or "")})
     districts = db.session.scalars(select(District).order_by(District.name)).all()
     form.district.choices = choices([("", _("No district"))] + [(str(d.id), d.name) for d in districts])
     return form
-
-
-class _SchoolValues:
-    def __init__(self, school: School):
-        self.name, self.district = school.name, str(school.district_id or "")
 
 
 def _form_district(form: SchoolForm) -> District | None:
@@ -250,16 +255,6 @@ def delete_school(school_id: int):
                    "schools.teachers", school_id=school.id)
 
 
-def _delete(action, unticked: str, done: str, endpoint: str, **values):
-    """A delete button behind a box to tick ("confirm"): not ticked, back to ``endpoint`` saying so; else ``_run``
-    the service call ``action()``, then to the schools' home."""
-    _button()
-    if request.form.get("confirm") != "yes":
-        flash(unticked, "error")
-        return redirect(url_for(endpoint, **values), 303)
-    return _run(action, done, endpoint, then="schools.home", **values)
-
-
 @bp.route("/<int:school_id>/teachers/<int:membership_id>/remove", methods=["POST"])
 @require(can, "school.list")
 def remove_teacher(school_id: int, membership_id: int):
@@ -276,12 +271,11 @@ def hand_over(school_id: int, class_id: int):
     school = _school(school_id)
     klass = _in_school(school, SchoolClass, class_id)
     form = HandOverForm(prefix=f"class-{klass.id}")
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        return _refused(ServiceError(_("Choose a teacher of this school.")), "schools.teachers", school_id=school.id)
-    return _run(partial(services.hand_over, current_user, klass, db.session.get(SchoolTeacher, form.teacher.data)),
-                _("The class was handed over."), "schools.teachers", school_id=school.id)
+    if not form.validate_on_submit() and form.csrf_token.errors:
+        abort(400)
+    membership = db.session.get(SchoolTeacher, form.teacher.data) if form.teacher.data else None
+    return _run(partial(services.hand_over, current_user, klass, membership), _("The class was handed over."),
+                "schools.teachers", school_id=school.id)
 
 
 @bp.route("/<int:school_id>/classes/new", methods=["GET", "POST"])
@@ -547,18 +541,12 @@ def pupil_home():
 
 def _idea_form(pupil: Pupil, idea: PupilIdea | None = None) -> tuple[IdeaForm, dict]:
     """The idea form (filled with ``idea`` on a GET) and the class's price list it offers, by id."""
-    form = IdeaForm(obj=None if idea is None or request.method == "POST" else _IdeaValues(idea))
+    form = IdeaForm(data=None if idea is None else {"title": idea.proposal.title, "why": idea.proposal.body,
+                                                    "price": idea.price_item_id})
     prices = {item.id: item for item in services.prices_of(pupil.school_class)}
     form.price.choices = choices([(item.id, f"{item.label} — {euros(item.cost_cents)}")
                                   for item in prices.values()])
     return form, prices
-
-
-class _IdeaValues:
-    """An idea's values under the idea form's field names."""
-
-    def __init__(self, idea: PupilIdea):
-        self.title, self.why, self.price = idea.proposal.title, idea.proposal.body, idea.price_item_id
 
 
 def _save_idea(form: IdeaForm, prices: dict, save, done: str, endpoint: str, **values):
@@ -584,7 +572,7 @@ def new_idea():
 
 def _my_idea(pupil: Pupil, idea_id: int) -> PupilIdea:
     row = db.session.get(PupilIdea, idea_id)
-    if row is None or not pupil_can(pupil, "idea.view", row) or not pupil_can(pupil, "idea.change", row):
+    if row is None or not pupil_can(pupil, "idea.change", row):
         abort(404)
     return row
 
